@@ -109,6 +109,25 @@ InvalidStorageClass = _error(
 )
 InvalidTag = _error("InvalidTag", 400, "The tag provided was not a valid tag.")
 KeyTooLongError = _error("KeyTooLongError", 400, "Your key is too long.")
+AccessControlListNotSupported = _error(
+    "AccessControlListNotSupported", 400, "The bucket does not allow ACLs"
+)
+InvalidBucketAclWithObjectOwnership = _error(
+    "InvalidBucketAclWithObjectOwnership",
+    400,
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+)
+UnresolvableGrantByEmailAddress = _error(
+    "UnresolvableGrantByEmailAddress",
+    400,
+    "The email address you provided does not match any account on record.",
+)
+UnexpectedContent = _error(
+    "UnexpectedContent", 400, "This request does not support content."
+)
+MissingSecurityHeader = _error(
+    "MissingSecurityHeader", 400, "Your request is missing a required header."
+)
 MalformedACLError = _error(
     "MalformedACLError",
     400,
@@ -145,6 +164,8 @@ InvalidChunkSizeError = _error(
     403,
     "Only the last chunk is allowed to have a size less than 8192 bytes",
 )
+
+InvalidURI = _error("InvalidURI", 400, "Couldn't parse the specified URI.")
 
 # 403
 AccessDenied = _error("AccessDenied", 403, "Access Denied")
@@ -231,6 +252,9 @@ OperationAborted = _error(
     "A conflicting conditional operation is currently in progress against this "
     "resource. Try again.",
 )
+InvalidBucketState = _error(
+    "InvalidBucketState", 409, "The request is not valid with the current state of the bucket."
+)
 ConditionalRequestConflict = _error(
     "ConditionalRequestConflict",
     409,
@@ -245,6 +269,19 @@ PreconditionFailed = _error(
     "At least one of the pre-conditions you specified did not hold",
 )
 InvalidRange = _error("InvalidRange", 416, "The requested range is not satisfiable")
+InvalidPartNumber = _error(
+    "InvalidPartNumber", 416, "The requested partnumber is not satisfiable"
+)
+NoSuchWebsiteConfiguration = _error(
+    "NoSuchWebsiteConfiguration",
+    404,
+    "The specified bucket does not have a website configuration",
+)
+ReplicationConfigurationNotFoundError = _error(
+    "ReplicationConfigurationNotFoundError",
+    404,
+    "The replication configuration was not found",
+)
 
 # 500 / 501 / 503
 InternalError = _error(

@@ -11,3 +11,22 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
+"""Handlers, one module per S3 area; ``HANDLERS`` maps each operation to one.
+
+Operations in ``NOT_IMPLEMENTED`` answer 501 NotImplemented explicitly (the
+pipeline raises it when an operation has no handler); a unit test checks that
+every operation is in exactly one of the two.
+"""
+
+from exordos_paas_s3.gateway.handlers import bucket, listing, multipart
+from exordos_paas_s3.gateway.handlers import object as object_handlers
+from exordos_paas_s3.gateway.operations import Operation
+
+HANDLERS = {
+    **bucket.HANDLERS,
+    **object_handlers.HANDLERS,
+    **listing.HANDLERS,
+    **multipart.HANDLERS,
+}
+
+NOT_IMPLEMENTED = frozenset(op for op in Operation if op not in HANDLERS)

@@ -1,0 +1,236 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""``exordos-s3-gateway``: the S3 gateway process.
+
+The composition root: reads the configuration, builds the object graph once
+(storage, identities, authenticator, router, the S3 app and the admin app)
+and serves both apps from one process on two listeners until SIGTERM/SIGINT,
+then stops accepting, finishes in-flight requests and closes the storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+
+from oslo_config import cfg
+
+from exordos_paas_s3 import constants
+from exordos_paas_s3.gateway import config as gateway_config
+
+LOG = logging.getLogger(__name__)
+
+ROOT_CREDENTIALS_FILE = "root-credentials.json"
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SystemExit(f"invalid listen address {value!r}: expected HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def root_credentials(conf: cfg.ConfigOpts, data_dir: str) -> tuple[str, str]:
+    """Environment, then config file, then the generated pair kept in the data
+    directory (created once with mode 600 and printed once to stderr)."""
+    access = os.environ.get(constants.GATEWAY_ROOT_ACCESS_KEY_ENV)
+    secret = os.environ.get(constants.GATEWAY_ROOT_SECRET_KEY_ENV)
+    if access and secret:
+        return access, secret
+    if conf.root_access_key and conf.root_secret_key:
+        return conf.root_access_key, conf.root_secret_key
+    path = os.path.join(data_dir, ROOT_CREDENTIALS_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        return doc["access_key"], doc["secret_key"]
+    except FileNotFoundError:
+        pass
+    from exordos_paas_s3.gateway.auth import identities
+
+    access = identities.generate_access_key()
+    secret = identities.generate_secret_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump({"access_key": access, "secret_key": secret}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    # Printed once, at creation, for the operator; never logged.
+    sys.stderr.write(
+        "exordos-s3-gateway: generated root credentials (stored in "
+        f"{path}):\n  access key: {access}\n  secret key: {secret}\n"
+    )
+    sys.stderr.flush()
+    return access, secret
+
+
+async def build(conf: cfg.ConfigOpts):
+    """The object graph: (s3 app, admin app or None, closers)."""
+    from exordos_paas_s3.gateway import authorization, bucket_access, server
+    from exordos_paas_s3.gateway.auth import identities, sigv4
+    from exordos_paas_s3.gateway.request import Services, Settings
+    from exordos_paas_s3.gateway.router import Router
+    from exordos_paas_s3.gateway.storage import local
+
+    data_dir = os.path.abspath(conf.data_dir)
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    root_access, root_secret = root_credentials(conf, data_dir)
+    backend = local.LocalStorage(data_dir, fsync=conf.fsync)
+    await backend.start()
+    store = identities.IdentityStore.in_data_dir(
+        data_dir, root_access_key=root_access, root_secret_key=root_secret
+    )
+    # Bucket access documents (policy, ACL, ownership) are cached in memory;
+    # the tracking wrapper drops a bucket's entry whenever they change.
+    access_cache = bucket_access.AccessCache()
+    storage = bucket_access.AccessTrackingStorage(backend, access_cache)
+    authenticator = sigv4.Authenticator(
+        store, conf.region, max_skew=conf.max_clock_skew
+    )
+    services = Services(
+        storage=storage,
+        settings=Settings(region=conf.region),
+        authorize=authorization.Authorizer(store, access_cache),
+        identities=store,
+    )
+    app = server.S3App(services, authenticator, Router(conf.virtual_host_domain))
+    admin_app = None
+    try:
+        from exordos_paas_s3.gateway import admin
+    except ImportError:
+        LOG.warning("gateway.admin is not available: no admin listener")
+    else:
+        admin_app = admin.make_admin_app(
+            store,
+            root_access_key=root_access,
+            root_secret_key=root_secret,
+            storage=storage,
+            region=conf.region,
+        )
+
+    async def close() -> None:
+        await backend.close()
+        store.close()
+
+    return app, admin_app, close
+
+
+class _UvicornServer:
+    def __init__(self, app, host: str, port: int) -> None:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            # Signals are handled once for both listeners by serve().
+            @contextlib.contextmanager
+            def capture_signals(self):
+                yield
+
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            http="httptools",
+            lifespan="off",
+            access_log=False,
+            server_header=False,
+            log_config=None,
+            timeout_graceful_shutdown=30,
+        )
+        self._server = Server(config)
+
+    async def serve(self) -> None:
+        await self._server.serve()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+
+
+class _GranianServer:
+    def __init__(self, app, host: str, port: int) -> None:
+        from granian.constants import Interfaces
+        from granian.server.embed import Server
+
+        self._server = Server(
+            app,
+            address=host,
+            port=port,
+            interface=Interfaces.ASGINL,
+            log_access=False,
+            websockets=False,
+        )
+
+    async def serve(self) -> None:
+        await self._server.serve()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+async def serve(conf: cfg.ConfigOpts) -> None:
+    app, admin_app, close = await build(conf)
+    kind = _GranianServer if conf.server == "granian" else _UvicornServer
+    servers = [kind(app, *_split_listen(conf.listen))]
+    if admin_app is not None:
+        servers.append(kind(admin_app, *_split_listen(conf.admin_listen)))
+    loop = asyncio.get_running_loop()
+
+    def stop(signame: str) -> None:
+        LOG.info("%s received: stopping", signame)
+        for s in servers:
+            s.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop, sig.name)
+    LOG.info(
+        "serving S3 on %s, admin on %s (%s)",
+        conf.listen,
+        conf.admin_listen,
+        conf.server,
+    )
+    try:
+        await asyncio.gather(*(s.serve() for s in servers))
+    finally:
+        await close()
+    LOG.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    conf = cfg.ConfigOpts()
+    gateway_config.register(conf)
+    conf(
+        sys.argv[1:] if argv is None else argv,
+        project="exordos-s3",
+        prog="exordos-s3-gateway",
+        default_config_files=[],
+    )
+    logging.basicConfig(
+        level=conf.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    runner(serve(conf))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,438 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Control-plane data model: what tenants ask for, kept in PostgreSQL.
+
+Every resource carries an honest ``status`` (NEW until the data plane has
+applied it, IN_PROGRESS while it does, ACTIVE once applied, ERROR with a
+human-readable ``reason`` when it cannot) that only the builders move.
+Secrets are sealed at rest (see ``controlplane.secret_box``): the model holds
+the plaintext in memory only, between a read and the next write.
+"""
+
+import datetime
+import enum
+import logging
+import secrets
+import string
+
+from gcl_sdk.agents.universal.dm import models as ua_models
+from restalchemy.dm import filters as dm_filters
+from restalchemy.dm import models
+from restalchemy.dm import properties
+from restalchemy.dm import relationships
+from restalchemy.dm import types
+from restalchemy.storage.sql import orm
+
+from exordos_paas_s3.controlplane import secret_box
+from exordos_paas_s3.controlplane import validation
+
+LOG = logging.getLogger(__name__)
+
+# AWS access key ids are 20 uppercase alphanumerics; secrets are 40 chars.
+ACCESS_KEY_PREFIX = "EXS3"
+ACCESS_KEY_LENGTH = 20
+SECRET_KEY_LENGTH = 40
+ROOT_SECRET_LENGTH = 48
+_ACCESS_KEY_ALPHABET = string.ascii_uppercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+class Status(str, enum.Enum):
+    NEW = "NEW"
+    IN_PROGRESS = "IN_PROGRESS"
+    ACTIVE = "ACTIVE"
+    ERROR = "ERROR"
+
+
+class InstanceKind(str, enum.Enum):
+    SINGLE_NODE = "single_node"
+    # Several gateways over one upstream S3 engine (see DESIGN §5).
+    CLUSTER = "cluster"
+
+
+class RetentionMode(str, enum.Enum):
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+STATUSES = [s.value for s in Status]
+
+
+def _status_property():
+    return properties.property(types.Enum(STATUSES), default=Status.NEW.value)
+
+
+def _reason_property():
+    return properties.property(types.String(max_length=1024), default="")
+
+
+def generate_access_key() -> str:
+    tail = ACCESS_KEY_LENGTH - len(ACCESS_KEY_PREFIX)
+    return ACCESS_KEY_PREFIX + "".join(
+        secrets.choice(_ACCESS_KEY_ALPHABET) for _ in range(tail)
+    )
+
+
+def generate_secret(length: int = SECRET_KEY_LENGTH) -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
+
+
+class SealedSecretsMixin:
+    """Seal the columns named in ``__sealed_fields__`` on every write and
+    open them on every read, so the database never holds them in plaintext."""
+
+    __sealed_fields__: tuple[str, ...] = ()
+
+    def _get_prepared_data(self, properties=None):
+        result = super()._get_prepared_data(properties)
+        for field in self.__sealed_fields__:
+            if field in result:
+                result[field] = secret_box.seal(
+                    result[field], f"{self.__tablename__}.{field}"
+                )
+        return result
+
+    @classmethod
+    def restore_row(cls, row, pour=None):
+        row = dict(row)
+        for field in cls.__sealed_fields__:
+            if field in row:
+                row[field] = secret_box.open_sealed(
+                    row[field], f"{cls.__tablename__}.{field}"
+                )
+        return super().restore_row(row, pour)
+
+
+class Version(
+    models.ModelWithUUID,
+    models.ModelWithNameDesc,
+    models.ModelWithTimestamp,
+    ua_models.TargetResourceMixin,
+    orm.SQLStorableMixin,
+):
+    """A data-plane release tenants can run: the VM image to boot."""
+
+    __tablename__ = "s3_versions"
+
+    name = properties.property(
+        types.String(min_length=1, max_length=255), required=True
+    )
+    image = properties.property(types.String(max_length=2048), default="")
+
+
+class Instance(
+    SealedSecretsMixin,
+    models.ModelWithUUID,
+    models.ModelWithNameDesc,
+    models.ModelWithProject,
+    models.ModelWithTimestamp,
+    orm.SQLStorableMixin,
+):
+    """One S3 service: a set of gateway nodes with their own data."""
+
+    __tablename__ = "s3_instances"
+    __sealed_fields__ = ("root_secret",)
+
+    name = properties.property(
+        types.String(min_length=1, max_length=255), required=True
+    )
+    status = _status_property()
+    reason = _reason_property()
+    version = relationships.relationship(Version, required=True)
+    cpu = properties.property(types.Integer(min_value=1, max_value=128), default=1)
+    # MiB
+    ram = properties.property(
+        types.Integer(min_value=512, max_value=1024**2), default=1024
+    )
+    # GiB of the data disk
+    disk_size = properties.property(
+        types.Integer(min_value=1, max_value=1024**2), default=10
+    )
+    nodes_number = properties.property(
+        types.Integer(min_value=1, max_value=16), default=1
+    )
+    kind = properties.property(
+        types.Enum([k.value for k in InstanceKind]),
+        default=InstanceKind.SINGLE_NODE.value,
+    )
+    # Name of a bucket created together with the instance (seed README).
+    bucket_name = properties.property(
+        types.AllowNone(types.String(min_length=3, max_length=63)), default=None
+    )
+    ipsv4 = properties.property(types.TypedList(types.String()), default=list)
+    # S3 endpoint URLs, one per node, filled in by the infra builder.
+    endpoints = properties.property(types.TypedList(types.String()), default=list)
+    # Root credentials of the gateways; the data plane uses them, nobody reads
+    # them through the API.
+    root_secret = properties.property(
+        types.String(min_length=1, max_length=256),
+        default=lambda: generate_secret(ROOT_SECRET_LENGTH),
+    )
+
+    def validate_shape(self):
+        if self.kind == InstanceKind.SINGLE_NODE.value and self.nodes_number != 1:
+            raise validation.InvalidField(
+                field="nodes_number",
+                reason="an instance of kind single_node has exactly 1 node",
+            )
+
+    def insert(self, session=None):
+        self.validate_shape()
+        if self.bucket_name is not None:
+            validation.check_bucket_name(self.bucket_name, field="bucket_name")
+        super().insert(session=session)
+
+    def update(self, session=None, force=False):
+        self.validate_shape()
+        disk = self.properties["disk_size"]
+        if disk.is_dirty() and disk.old_value and disk.old_value > self.disk_size:
+            raise validation.InvalidField(
+                field="disk_size",
+                reason=(
+                    f"the data disk cannot shrink (from {disk.old_value} "
+                    f"to {self.disk_size} GiB)"
+                ),
+            )
+        super().update(session=session, force=force)
+
+    def touch(self, session=None):
+        """Mark the instance changed so the builders look at it again."""
+        self.properties["updated_at"].set_value_force(
+            datetime.datetime.now(datetime.timezone.utc)
+        )
+        orm.SQLStorableMixin.update(self, session=session, force=True)
+
+    def delete(self, session=None, **kwargs):
+        # Children first: foreign keys point at the instance.
+        for model in (PolicyAttachment, AccessKey, User, Policy, Bucket):
+            for child in model.objects.get_all(
+                session=session, filters={"instance": dm_filters.EQ(self)}
+            ):
+                orm.SQLStorableMixin.delete(child, session=session)
+        return super().delete(session=session, **kwargs)
+
+
+class InstanceChild(
+    models.ModelWithUUID,
+    models.ModelWithNameDesc,
+    models.ModelWithProject,
+    models.ModelWithTimestamp,
+    ua_models.TargetResourceMixin,
+    orm.SQLStorableMixin,
+):
+    """A resource that lives on an instance's data plane."""
+
+    instance = relationships.relationship(Instance, required=True, read_only=True)
+    status = _status_property()
+    reason = _reason_property()
+
+    # Human name of the resource kind, for error messages.
+    __what__ = "resource"
+
+    def _check_unique_name(self, session=None):
+        for other in type(self).objects.get_all(
+            session=session,
+            filters={
+                "instance": dm_filters.EQ(self.instance),
+                "name": dm_filters.EQ(self.name),
+            },
+        ):
+            if other.uuid != self.uuid:
+                raise validation.DuplicateName(
+                    field="name",
+                    what=self.__what__,
+                    value=self.name,
+                    scope=f"instance {self.instance.uuid}",
+                )
+
+    def insert(self, session=None):
+        super().insert(session=session)
+        self.instance.touch(session=session)
+
+    def update(self, session=None, force=False):
+        super().update(session=session, force=force)
+        self.instance.touch(session=session)
+
+    def delete(self, session=None, **kwargs):
+        result = super().delete(session=session, **kwargs)
+        self.instance.touch(session=session)
+        return result
+
+
+class Bucket(InstanceChild):
+    __tablename__ = "s3_buckets"
+    __what__ = "bucket"
+
+    name = properties.property(
+        types.String(min_length=1, max_length=255), required=True, read_only=True
+    )
+    versioning_enabled = properties.property(types.Boolean(), default=False)
+    object_lock_enabled = properties.property(
+        types.Boolean(), default=False, read_only=True
+    )
+    default_retention_mode = properties.property(
+        types.AllowNone(types.Enum([m.value for m in RetentionMode])), default=None
+    )
+    default_retention_days = properties.property(
+        types.AllowNone(types.Integer(min_value=1, max_value=36500)), default=None
+    )
+    # 0 means no quota.
+    quota_bytes = properties.property(
+        types.Integer(min_value=0, max_value=2**63 - 1), default=0
+    )
+    public = properties.property(types.Boolean(), default=False)
+    # Reported by the data plane: None until it has looked.
+    is_empty = properties.property(types.AllowNone(types.Boolean()), default=None)
+    # Lets a delete remove the objects too (see validation.BucketNotEmpty).
+    force_delete = properties.property(types.Boolean(), default=False)
+
+    def _check_settings(self):
+        mode, days = self.default_retention_mode, self.default_retention_days
+        if (mode is None) != (days is None):
+            raise validation.InvalidField(
+                field="default_retention_days" if days is None else
+                "default_retention_mode",
+                reason="default retention needs both a mode and a number of days",
+            )
+        if mode is not None and not self.object_lock_enabled:
+            raise validation.InvalidField(
+                field="default_retention_mode",
+                reason="default retention needs object_lock_enabled on the bucket",
+            )
+        if self.object_lock_enabled and not self.versioning_enabled:
+            raise validation.InvalidField(
+                field="versioning_enabled",
+                reason="versioning cannot be turned off on an object-lock bucket",
+            )
+
+    def insert(self, session=None):
+        validation.check_bucket_name(self.name)
+        if self.object_lock_enabled:
+            # S3 turns versioning on with object lock (PutObjectLockConfiguration).
+            self.versioning_enabled = True
+        self._check_settings()
+        self._check_unique_name(session=session)
+        super().insert(session=session)
+
+    def update(self, session=None, force=False):
+        self._check_settings()
+        super().update(session=session, force=force)
+
+
+class Policy(InstanceChild):
+    """An IAM identity policy document users can be attached to."""
+
+    __tablename__ = "s3_policies"
+    __jsonfields__ = ("content",)
+    __what__ = "policy"
+
+    name = properties.property(
+        types.String(min_length=1, max_length=255), required=True, read_only=True
+    )
+    content = properties.property(types.Dict(), required=True)
+
+    def insert(self, session=None):
+        validation.check_policy_name(self.name)
+        validation.check_policy_document(self.content)
+        self._check_unique_name(session=session)
+        super().insert(session=session)
+
+    def update(self, session=None, force=False):
+        validation.check_policy_document(self.content)
+        super().update(session=session, force=force)
+
+    def delete(self, session=None, **kwargs):
+        for attachment in PolicyAttachment.objects.get_all(
+            session=session, filters={"policy": dm_filters.EQ(self)}
+        ):
+            orm.SQLStorableMixin.delete(attachment, session=session)
+        return super().delete(session=session, **kwargs)
+
+
+class User(InstanceChild):
+    __tablename__ = "s3_users"
+    __what__ = "user"
+
+    name = properties.property(
+        types.String(min_length=1, max_length=255), required=True, read_only=True
+    )
+
+    def insert(self, session=None):
+        validation.check_user_name(self.name)
+        self._check_unique_name(session=session)
+        super().insert(session=session)
+
+    def delete(self, session=None, **kwargs):
+        for model in (PolicyAttachment, AccessKey):
+            for child in model.objects.get_all(
+                session=session, filters={"user": dm_filters.EQ(self)}
+            ):
+                orm.SQLStorableMixin.delete(child, session=session)
+        return super().delete(session=session, **kwargs)
+
+
+class AccessKey(SealedSecretsMixin, InstanceChild):
+    __tablename__ = "s3_access_keys"
+    __sealed_fields__ = ("secret_key",)
+    __what__ = "access key"
+
+    user = relationships.relationship(User, required=True, read_only=True)
+    access_key = properties.property(
+        types.String(min_length=16, max_length=128),
+        default=generate_access_key,
+        read_only=True,
+    )
+    secret_key = properties.property(
+        types.String(min_length=16, max_length=256),
+        default=generate_secret,
+        read_only=True,
+    )
+    # A disabled key stays on the node but authenticates nothing.
+    enabled = properties.property(types.Boolean(), default=True)
+
+    def insert(self, session=None):
+        if self.user.instance.uuid != self.instance.uuid:
+            raise validation.ForeignReference(
+                field="user", what="user", instance=self.instance.uuid
+            )
+        super().insert(session=session)
+
+
+class PolicyAttachment(InstanceChild):
+    __tablename__ = "s3_policy_attachments"
+    __what__ = "policy attachment"
+
+    user = relationships.relationship(User, required=True, read_only=True)
+    policy = relationships.relationship(Policy, required=True, read_only=True)
+
+    def insert(self, session=None):
+        if self.policy.instance.uuid != self.user.instance.uuid:
+            raise validation.ForeignReference(
+                field="policy", what="policy", instance=self.user.instance.uuid
+            )
+        existing = PolicyAttachment.objects.get_all(
+            session=session,
+            filters={
+                "user": dm_filters.EQ(self.user),
+                "policy": dm_filters.EQ(self.policy),
+            },
+        )
+        if existing:
+            raise validation.DuplicateName(
+                field="policy",
+                what="attachment of policy",
+                value=self.policy.name,
+                scope=f"user {self.user.name}",
+            )
+        super().insert(session=session)

@@ -1,0 +1,178 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The infra builder: an instance -> a NodeSet and a gateway config per node.
+
+It owns the instance's status until the node set is ACTIVE (then the PaaS
+builder, which knows whether the gateways applied their state, takes over),
+and it fills ``ipsv4`` and ``endpoints`` from the node set Core reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as tp
+import uuid as sys_uuid
+
+from gcl_sdk.agents.universal.dm import models as ua_models
+from gcl_sdk.infra import constants as infra_c
+from gcl_sdk.infra.dm import models as infra_models
+from gcl_sdk.infra.services import builder as infra_builder
+from restalchemy.dm import filters as dm_filters
+
+from exordos_paas_s3 import node_state as ns
+from exordos_paas_s3.controlplane.dm import models
+from exordos_paas_s3.controlplane.infra import models as infra_s3
+
+LOG = logging.getLogger(__name__)
+
+NODE_SET_KIND = infra_models.NodeSet.get_resource_kind()
+
+# Gives the private keys of a node set's nodes ({node uuid: key}); the
+# production wiring asks Core, the stand has none (its agents use the DB).
+NodeKeysSource = tp.Callable[[sys_uuid.UUID], dict[str, str]]
+
+
+def core_node_keys(
+    core_username: str, core_password: str, core_api_base_url: str, project_id
+) -> NodeKeysSource:
+    """Node private keys from Core, so the agents' payloads can be encrypted."""
+    from gcl_sdk.agents.universal.drivers import core as core_drivers
+
+    driver = core_drivers.RestCoreCapabilityDriver(
+        username=core_username,
+        password=core_password,
+        user_api_base_url=core_api_base_url,
+        project_id=project_id,
+        use_project_scope=True,
+        node_set="/v1/compute/sets/",
+    )
+    client = driver._client._client
+
+    def fetch(node_set_uuid: sys_uuid.UUID) -> dict[str, str]:
+        return client.do_action("/v1/compute/sets/", "get_private_keys", node_set_uuid)
+
+    return fetch
+
+
+def node_endpoint(node: tp.Mapping[str, tp.Any]) -> str:
+    """The S3 URL of a node. A node may say it itself (the stand's local
+    processes listen on their own ports); a VM listens on the S3 port."""
+    return node.get("s3_endpoint") or f"http://{node['ipv4']}:{infra_s3.S3_PORT}"
+
+
+class S3InfraBuilder(infra_builder.CoreInfraBuilder):
+    def __init__(
+        self,
+        project_id: sys_uuid.UUID,
+        node_keys: NodeKeysSource | None = None,
+        instance_model: type[infra_s3.InfraInstance] = infra_s3.InfraInstance,
+        **kwargs: tp.Any,
+    ) -> None:
+        super().__init__(instance_model, **kwargs)
+        self._project_id = project_id
+        self._node_keys = node_keys
+
+    def create_infra(
+        self, instance: infra_s3.InfraInstance
+    ) -> tp.Collection[ua_models.TargetResourceKindAwareMixin]:
+        return self.actualize_infra(
+            instance, infra_builder.InfraCollection(infra_objects=())
+        )
+
+    def actualize_infra(
+        self,
+        instance: infra_s3.InfraInstance,
+        infra: infra_builder.InfraCollection,
+    ) -> tp.Collection[ua_models.TargetResourceKindAwareMixin]:
+        node_set = instance.node_set(self._project_id)
+        actual = None
+        for pair in infra.infra_objects:
+            if pair.target.get_resource_kind() == NODE_SET_KIND:
+                actual = pair.actual
+
+        nodes = dict(sorted((actual.nodes or {}).items())) if actual else {}
+        if actual is None or not nodes:
+            self._set_status(instance, models.Status.IN_PROGRESS.value, "")
+            return (node_set,)
+
+        if self._node_keys is not None:
+            self._sync_node_keys(actual.uuid)
+
+        kept = list(nodes.items())[: instance.nodes_number]
+        ipsv4 = [node.get("ipv4", "") for _, node in kept]
+        endpoints = [node_endpoint(node) for _, node in kept]
+        if list(instance.ipsv4) != ipsv4:
+            instance.ipsv4 = ipsv4
+        if list(instance.endpoints) != endpoints:
+            instance.endpoints = endpoints
+
+        if actual.status == infra_c.NodeStatus.ERROR.value:
+            self._set_status(
+                instance, models.Status.ERROR.value, "the node set failed to build"
+            )
+        elif actual.status != infra_c.NodeStatus.ACTIVE.value:
+            self._set_status(instance, models.Status.IN_PROGRESS.value, "")
+        elif instance.status == models.Status.NEW.value:
+            # Nodes are up; the PaaS builder says ACTIVE once gateways apply.
+            self._set_status(instance, models.Status.IN_PROGRESS.value, "")
+
+        configs = [
+            instance.node_config(sys_uuid.UUID(node_uuid), self._project_id)
+            for node_uuid, _ in kept
+        ]
+        return (node_set, *configs)
+
+    @staticmethod
+    def _set_status(instance: infra_s3.InfraInstance, status: str, reason: str):
+        if instance.status != status:
+            instance.status = status
+        if instance.reason != reason:
+            instance.reason = reason
+
+    def _sync_node_keys(self, node_set_uuid: sys_uuid.UUID) -> None:
+        assert self._node_keys is not None
+        for node_uuid, private_key in (self._node_keys(node_set_uuid) or {}).items():
+            key = ua_models.NodeEncryptionKey.objects.get_one_or_none(
+                filters={"uuid": dm_filters.EQ(node_uuid)}
+            )
+            if key is None:
+                ua_models.NodeEncryptionKey(
+                    uuid=sys_uuid.UUID(node_uuid), private_key=private_key
+                ).insert()
+            elif key.private_key != private_key:
+                key.private_key = private_key
+                key.update()
+
+    def pre_delete_instance_resource(self, resource: ua_models.TargetResource) -> None:
+        """Forget the agents and node keys of the instance's nodes."""
+        actual = ua_models.Resource.objects.get_one_or_none(
+            filters={
+                "uuid": dm_filters.EQ(resource.uuid),
+                "kind": dm_filters.EQ(NODE_SET_KIND),
+            }
+        )
+        node_uuids = (
+            list(((actual.value or {}).get("nodes") or {}).keys()) if actual else []
+        )
+        if not node_uuids:
+            return
+        agents = [str(ns.agent_uuid_for_node(n)) for n in node_uuids]
+        for agent in ua_models.UniversalAgent.objects.get_all(
+            filters={"uuid": dm_filters.In(agents)}
+        ):
+            agent.delete()
+        for key in ua_models.NodeEncryptionKey.objects.get_all(
+            filters={"uuid": dm_filters.In(node_uuids)}
+        ):
+            key.delete()

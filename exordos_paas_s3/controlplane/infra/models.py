@@ -1,0 +1,131 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The infra builder's view of an instance: a NodeSet and one Config per node."""
+
+from __future__ import annotations
+
+import typing as tp
+import uuid as sys_uuid
+
+from gcl_sdk.agents.universal.dm import models as ua_models
+from gcl_sdk.infra import constants as infra_c
+from gcl_sdk.infra.dm import models as infra_models
+
+from exordos_paas_s3 import constants
+from exordos_paas_s3.controlplane.dm import models
+
+# GiB of the root disk the image boots from; data lives on the data disk.
+ROOT_DISK_SIZE = 8
+S3_PORT = 9000
+ADMIN_LISTEN = "127.0.0.1:9001"
+GATEWAY_UNIT = "exordos-s3-gateway"
+
+GATEWAY_CONF_TEMPLATE = """\
+# Managed by the exordos_paas_s3 control plane (infra builder): do not edit,
+# the next change of the instance overwrites it and restarts the gateway.
+[DEFAULT]
+data_dir = {data_dir}
+listen = 0.0.0.0:{port}
+admin_listen = {admin_listen}
+region = {region}
+root_access_key = {root_access_key}
+root_secret_key = {root_secret_key}
+"""
+
+
+def root_access_key(instance_uuid: sys_uuid.UUID) -> str:
+    """The gateway root key id of an instance: stable, not secret."""
+    return "EXS3ROOT" + instance_uuid.hex[:12].upper()
+
+
+def gateway_conf(instance: models.Instance) -> str:
+    return GATEWAY_CONF_TEMPLATE.format(
+        data_dir=constants.GATEWAY_DATA_DIR,
+        port=S3_PORT,
+        admin_listen=ADMIN_LISTEN,
+        region=constants.GATEWAY_DEFAULT_REGION,
+        root_access_key=root_access_key(instance.uuid),
+        root_secret_key=instance.root_secret,
+    )
+
+
+class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
+    __derivative_model_map__ = {
+        infra_models.NodeSet.get_resource_kind(): infra_models.NodeSet,
+        infra_models.Config.get_resource_kind(): infra_models.Config,
+    }
+
+    @classmethod
+    def get_resource_kind(cls) -> str:
+        return "s3_instance_infra"
+
+    def get_resource_target_fields(self) -> tp.Collection[str]:
+        return frozenset(
+            (
+                "uuid",
+                "name",
+                "cpu",
+                "ram",
+                "disk_size",
+                "nodes_number",
+                "kind",
+                "version",
+                "project_id",
+            )
+        )
+
+    def get_resource_ignore_fields(self) -> tp.Collection[str]:
+        # Never let the root secret into ua_target_resources via the instance.
+        return frozenset(("root_secret",))
+
+    def disk_spec(self) -> infra_models.SetDisksSpec:
+        return infra_models.SetDisksSpec(
+            disks=[
+                {"size": ROOT_DISK_SIZE, "image": self.version.image, "label": "root"},
+                {"size": self.disk_size, "label": "data"},
+            ]
+        )
+
+    def node_set(self, project_id: sys_uuid.UUID) -> infra_models.NodeSet:
+        return infra_models.NodeSet(
+            uuid=self.uuid,
+            name=f"s3aas-{self.uuid}",
+            cores=self.cpu,
+            ram=self.ram,
+            disk_spec=self.disk_spec(),
+            replicas=self.nodes_number,
+            project_id=project_id,
+            status=infra_c.NodeStatus.NEW.value,
+        )
+
+    def node_config(
+        self, node_uuid: sys_uuid.UUID, project_id: sys_uuid.UUID
+    ) -> infra_models.Config:
+        return infra_models.Config(
+            uuid=sys_uuid.uuid5(self.uuid, f"gateway-config-{node_uuid}"),
+            name=f"s3aas-gateway-{node_uuid}",
+            project_id=project_id,
+            status=infra_c.InstanceStatus.NEW.value,
+            target=infra_models.NodeTarget(node=node_uuid),
+            body=infra_models.TextBodyConfig(content=gateway_conf(self)),
+            path=constants.GATEWAY_CONFIG_PATH,
+            owner="root",
+            group="exordos-s3",
+            mode="0640",
+            # `restart`, not `try-restart`: the unit waits for this very file
+            # (ConditionPathExists), so on first delivery it is not running.
+            on_change=infra_models.OnChangeShell(
+                command=f"systemctl restart {GATEWAY_UNIT}"
+            ),
+        )

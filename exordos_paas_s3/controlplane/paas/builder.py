@@ -1,0 +1,241 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The PaaS builder: instance + children -> one desired state per gateway node,
+and the nodes' reports -> honest statuses on every child.
+
+A child is ACTIVE only when every node reports the child's *current* spec
+(by digest) applied; ERROR with the node's reason when one cannot apply it;
+IN_PROGRESS otherwise. See docs/decisions/0003-reconcile.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as tp
+
+from gcl_sdk.infra import constants as infra_c
+from gcl_sdk.paas.services import builder as paas_builder
+from restalchemy.dm import filters as dm_filters
+from restalchemy.storage.sql import orm
+
+from exordos_paas_s3 import node_state as ns
+from exordos_paas_s3.controlplane.dm import models
+from exordos_paas_s3.controlplane.paas import models as paas_models
+
+LOG = logging.getLogger(__name__)
+
+ACTIVE = models.Status.ACTIVE.value
+IN_PROGRESS = models.Status.IN_PROGRESS.value
+ERROR = models.Status.ERROR.value
+NEW = models.Status.NEW.value
+
+
+# --- desired items from control-plane rows ---------------------------------
+
+
+def bucket_spec(bucket: models.Bucket) -> dict[str, tp.Any]:
+    return {
+        "name": bucket.name,
+        "versioning": bool(bucket.versioning_enabled),
+        "object_lock": bool(bucket.object_lock_enabled),
+        "retention_mode": bucket.default_retention_mode,
+        "retention_days": bucket.default_retention_days,
+        "quota_bytes": int(bucket.quota_bytes or 0),
+        "public": bool(bucket.public),
+        "force_delete": bool(bucket.force_delete),
+    }
+
+
+def user_spec(user: models.User) -> dict[str, tp.Any]:
+    return {"name": user.name}
+
+
+def access_key_spec(key: models.AccessKey) -> dict[str, tp.Any]:
+    return {
+        "user": str(key.user.uuid),
+        "access_key": key.access_key,
+        "secret_key": key.secret_key,
+        "enabled": bool(key.enabled),
+    }
+
+
+def policy_spec(policy: models.Policy) -> dict[str, tp.Any]:
+    return {"name": policy.name, "document": policy.content}
+
+
+def attachment_spec(attachment: models.PolicyAttachment) -> dict[str, tp.Any]:
+    return {"user": str(attachment.user.uuid), "policy": str(attachment.policy.uuid)}
+
+
+SPEC_OF = {
+    ns.BUCKETS: (models.Bucket, bucket_spec),
+    ns.USERS: (models.User, user_spec),
+    ns.ACCESS_KEYS: (models.AccessKey, access_key_spec),
+    ns.POLICIES: (models.Policy, policy_spec),
+    ns.ATTACHMENTS: (models.PolicyAttachment, attachment_spec),
+}
+
+
+def child_status(
+    section: str, uid: str, spec: tp.Mapping[str, tp.Any], reports: list[dict]
+) -> tuple[str, str]:
+    """(status, reason) of one child from the reports of every node.
+
+    ``reports`` holds one entry per node that should have the child; an entry
+    is None while that node has not reported at all.
+    """
+    if not reports:
+        return IN_PROGRESS, ""
+    digest = ns.item_digest(spec)
+    applied = 0
+    for report in reports:
+        item = ((report or {}).get(section) or {}).get(uid)
+        if not item or item.get("digest") != digest:
+            continue
+        if item.get("status") == ns.ERROR:
+            return ERROR, item.get("reason") or "the data plane cannot apply it"
+        if item.get("status") == ns.ACTIVE:
+            applied += 1
+    return (ACTIVE, "") if applied == len(reports) else (IN_PROGRESS, "")
+
+
+def bucket_is_empty(uid: str, reports: list[dict]) -> bool | None:
+    """True/False once every node has said; None while one has not."""
+    flags = []
+    for report in reports:
+        item = ((report or {}).get(ns.BUCKETS) or {}).get(uid) or {}
+        if "empty" not in item:
+            return None
+        flags.append(bool(item["empty"]))
+    return all(flags) if flags else None
+
+
+def _node_report(state: paas_models.S3NodeState | None) -> dict | None:
+    if state is None:
+        return None
+    report = {section: state.section(section) for section in ns.SECTIONS}
+    report["status"], report["reason"] = state.status, state.reason
+    return report
+
+
+class S3PaaSBuilder(paas_builder.PaaSBuilder):
+    def __init__(
+        self,
+        instance_model: type[paas_models.PaaSInstance] = paas_models.PaaSInstance,
+        **kwargs: tp.Any,
+    ) -> None:
+        super().__init__(instance_model, **kwargs)
+
+    # Node-set changes arrive through the instance (see PaaSInstance).
+    def track_outdated_master_full_hash_instances(self) -> bool:
+        return False
+
+    def create_paas_objects(
+        self, instance: paas_models.PaaSInstance
+    ) -> tp.Collection[paas_models.S3NodeState]:
+        return self.actualize_paas_objects(
+            instance, paas_builder.PaaSCollection(paas_objects=())
+        )
+
+    def actualize_paas_objects(
+        self,
+        instance: paas_models.PaaSInstance,
+        paas_collection: paas_builder.PaaSCollection,
+    ) -> tp.Collection[paas_models.S3NodeState]:
+        sections, rows = self._desired_sections(instance)
+        node_set = instance.actual_node_set()
+        nodes = sorted((node_set.nodes or {}).keys()) if node_set else []
+        # Nodes beyond nodes_number are on their way out (shrink).
+        nodes = nodes[: instance.nodes_number]
+
+        states = [
+            paas_models.S3NodeState(
+                uuid=ns.agent_uuid_for_node(node),
+                instance=instance.uuid,
+                status=NEW,
+                **sections,
+            )
+            for node in nodes
+        ]
+        actual_by_uuid = {
+            pair.actual.uuid: pair.actual
+            for pair in paas_collection.paas_objects
+            if pair.actual is not None
+        }
+        reports = [_node_report(actual_by_uuid.get(s.uuid)) for s in states]
+        self._update_statuses(instance, sections, rows, reports, node_set)
+        return states
+
+    # -- statuses -----------------------------------------------------------
+
+    def _desired_sections(
+        self, instance: paas_models.PaaSInstance
+    ) -> tuple[dict[str, dict], dict[str, dict[str, tp.Any]]]:
+        sections: dict[str, dict] = {}
+        rows: dict[str, dict[str, tp.Any]] = {}
+        for section, (model, spec_of) in SPEC_OF.items():
+            items = model.objects.get_all(
+                filters={"instance": dm_filters.EQ(instance.uuid)}
+            )
+            sections[section] = {str(i.uuid): spec_of(i) for i in items}
+            rows[section] = {str(i.uuid): i for i in items}
+        return sections, rows
+
+    def _update_statuses(
+        self,
+        instance: paas_models.PaaSInstance,
+        sections: dict[str, dict],
+        rows: dict[str, dict[str, tp.Any]],
+        reports: list[dict | None],
+        node_set: tp.Any,
+    ) -> None:
+        node_set_ready = (
+            node_set is not None
+            and node_set.status == infra_c.NodeStatus.ACTIVE.value
+            and len(reports) == instance.nodes_number
+        )
+        node_reports = reports if node_set_ready else []
+        errors = []
+        for section, items in sections.items():
+            for uid, spec in items.items():
+                status, reason = child_status(section, uid, spec, node_reports)
+                row = rows[section][uid]
+                changed = row.status != status or row.reason != reason
+                if section == ns.BUCKETS:
+                    empty = bucket_is_empty(uid, node_reports)
+                    if empty is not None and row.is_empty != empty:
+                        row.is_empty = empty
+                        changed = True
+                if changed:
+                    row.status, row.reason = status, reason
+                    # A status is not a change of what the tenant asked for:
+                    # save without touching the instance (no builder churn).
+                    orm.SQLStorableMixin.update(row)
+                if status == ERROR:
+                    errors.append(f"{section[:-1]} {spec.get('name', uid)}: {reason}")
+
+        if not node_set_ready:
+            # The infra builder owns the status until the nodes are up.
+            return
+        down = [r["reason"] for r in reports if r is not None and r.get("reason")]
+        if any(r is None for r in reports):
+            status, reason = IN_PROGRESS, ""
+        elif down:
+            # A node whose gateway does not answer: the service is not there.
+            status, reason = ERROR, down[0]
+        else:
+            # The gateways run. A resource they cannot apply is that
+            # resource's ERROR; the instance repeats the reasons, not the state.
+            status, reason = ACTIVE, "; ".join(errors)
+        instance.status, instance.reason = status, reason[:1024]

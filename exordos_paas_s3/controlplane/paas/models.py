@@ -1,0 +1,99 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The PaaS builder's view of an instance and its per-node desired state."""
+
+from __future__ import annotations
+
+import typing as tp
+
+from gcl_sdk.agents.universal.dm import models as ua_models
+from gcl_sdk.infra import constants as infra_c
+from gcl_sdk.infra.dm import models as infra_models
+from restalchemy.dm import filters as dm_filters
+from restalchemy.dm import models as ra_models
+from restalchemy.dm import properties
+from restalchemy.dm import types as ra_types
+
+from exordos_paas_s3 import node_state as ns
+from exordos_paas_s3.controlplane.dm import models
+
+_SECTIONS = tuple(ns.SECTIONS)
+
+
+class S3NodeState(
+    ra_models.ModelWithUUID,
+    ua_models.TargetResourceKindAwareMixin,
+    ua_models.SchedulableToAgentMixin,
+):
+    """One gateway node's desired state (``node_state``), for its agent.
+
+    The uuid is the node's agent uuid, so scheduling is the identity.
+    ``reason`` and ``pending_deletes`` only come back in the driver's report.
+    """
+
+    status = properties.property(
+        ra_types.Enum([s.value for s in infra_c.InstanceStatus]),
+        default=infra_c.InstanceStatus.NEW.value,
+    )
+    instance = properties.property(ra_types.AllowNone(ra_types.UUID()), default=None)
+    buckets = properties.property(ra_types.Dict(), default=dict)
+    users = properties.property(ra_types.Dict(), default=dict)
+    access_keys = properties.property(ra_types.Dict(), default=dict)
+    policies = properties.property(ra_types.Dict(), default=dict)
+    attachments = properties.property(ra_types.Dict(), default=dict)
+    reason = properties.property(ra_types.String(), default="")
+    pending_deletes = properties.property(ra_types.List(), default=list)
+
+    @classmethod
+    def get_resource_kind(cls) -> str:
+        return ns.KIND
+
+    def get_resource_target_fields(self) -> tp.Collection[str]:
+        return frozenset(("uuid", "instance") + _SECTIONS)
+
+    def section(self, name: str) -> dict[str, tp.Any]:
+        return getattr(self, name) or {}
+
+
+class PaaSInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
+    """An instance as the PaaS builder sees it: one node state per node.
+
+    Node-set changes reach it through the instance itself: the infra builder
+    writes ``ipsv4``/``endpoints``/``status``, which bumps ``updated_at``.
+    """
+
+    __derivative_model_map__ = {ns.KIND: S3NodeState}
+
+    @classmethod
+    def get_resource_kind(cls) -> str:
+        return "s3_instance_paas"
+
+    def get_resource_target_fields(self) -> tp.Collection[str]:
+        return frozenset(("uuid", "name", "project_id"))
+
+    def get_resource_ignore_fields(self) -> tp.Collection[str]:
+        # Never let the root secret into ua_target_resources.
+        return frozenset(("root_secret",))
+
+    def actual_node_set(self) -> infra_models.NodeSet | None:
+        """The node set Core (or the stand) reports for this instance."""
+        res = ua_models.Resource.objects.get_one_or_none(
+            filters={
+                "uuid": dm_filters.EQ(self.uuid),
+                "kind": dm_filters.EQ(infra_models.NodeSet.get_resource_kind()),
+            }
+        )
+        if res is None:
+            return None
+        return infra_models.NodeSet.from_ua_resource(res)

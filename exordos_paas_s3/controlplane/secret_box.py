@@ -1,0 +1,119 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Encryption at rest for the secrets the control plane keeps.
+
+Neither gcl_sdk nor MetaPaaS encrypts columns, and the gateway needs the
+plaintext secret of an access key to verify SigV4 signatures, so a hash will
+not do: secrets are sealed with AES-256-GCM under a key the operator
+configures, and opened only when a model is read back from the database.
+
+The key (32 random bytes, base64) comes from the environment variable
+``EXORDOS_PAAS_S3_SECRETS_KEY``, or from the file named by
+``EXORDOS_PAAS_S3_SECRETS_KEY_FILE``. The stored form is
+``aesgcm1:<urlsafe-base64(nonce || ciphertext)>``; the column name is bound in
+as associated data so a sealed value cannot be moved to another column.
+"""
+
+import base64
+import binascii
+import functools
+import logging
+import os
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import aead
+from restalchemy.common import exceptions as ra_exc
+
+LOG = logging.getLogger(__name__)
+
+KEY_ENV = "EXORDOS_PAAS_S3_SECRETS_KEY"
+KEY_FILE_ENV = "EXORDOS_PAAS_S3_SECRETS_KEY_FILE"
+PREFIX = "aesgcm1:"
+_NONCE_SIZE = 12
+_KEY_SIZE = 32
+
+
+class SecretsKeyNotConfigured(ra_exc.RestAlchemyException):
+    message = (
+        "The S3 control plane has no secrets key: set "
+        f"{KEY_ENV} or {KEY_FILE_ENV} for the API and the builders."
+    )
+    code = 503
+
+
+class SealedSecretUnreadable(ra_exc.RestAlchemyException):
+    # Never include the value: only say which column could not be opened.
+    message = "A stored secret in %(column)s cannot be decrypted with the key."
+    code = 500
+
+
+def generate_key() -> str:
+    """A fresh key in the form the environment variable takes."""
+    return base64.b64encode(secrets.token_bytes(_KEY_SIZE)).decode()
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != _KEY_SIZE:
+        raise SecretsKeyNotConfigured()
+    return key
+
+
+@functools.lru_cache(maxsize=4)
+def _load_key(env_value: str | None, file_path: str | None) -> bytes:
+    if env_value:
+        return _decode_key(env_value)
+    if file_path:
+        with open(file_path) as stream:
+            return _decode_key(stream.read())
+    raise SecretsKeyNotConfigured()
+
+
+def _key() -> bytes:
+    # The arguments make the cache follow a changed environment (tests, the
+    # stand) while a running service reads its key file once.
+    return _load_key(os.environ.get(KEY_ENV), os.environ.get(KEY_FILE_ENV))
+
+
+def seal(plaintext: str | None, column: str) -> str | None:
+    if plaintext is None:
+        return None
+    nonce = secrets.token_bytes(_NONCE_SIZE)
+    sealed = aead.AESGCM(_key()).encrypt(
+        nonce, plaintext.encode(), column.encode()
+    )
+    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def is_sealed(value: str | None) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def open_sealed(value: str | None, column: str) -> str | None:
+    if value is None:
+        return None
+    if not is_sealed(value):
+        raise SealedSecretUnreadable(column=column)
+    try:
+        raw = base64.urlsafe_b64decode(value[len(PREFIX) :])
+        nonce, sealed = raw[:_NONCE_SIZE], raw[_NONCE_SIZE:]
+        return (
+            aead.AESGCM(_key()).decrypt(nonce, sealed, column.encode()).decode()
+        )
+    except (InvalidTag, binascii.Error, ValueError):
+        raise SealedSecretUnreadable(column=column) from None

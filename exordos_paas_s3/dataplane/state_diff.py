@@ -1,0 +1,339 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""What differs between a node's desired state and its gateway: pure functions.
+
+:func:`plan` turns (desired document, the gateway's actual state, the
+previously applied document) into the admin calls that close the gap, and
+:func:`judge` says for each desired item whether the gateway has it. Neither
+does I/O, so both are tested on plain dicts; the driver runs the calls.
+
+The actual state is what ``GET /v1/state`` returns (docs/admin-api.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing as tp
+
+from exordos_paas_s3 import node_state as ns
+
+Call = tp.Callable[[tp.Any], tp.Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Op:
+    """One admin write. ``uid`` is the desired item it serves, or None when it
+    removes something no desired item wants (then ``name`` says what)."""
+
+    section: str
+    uid: str | None
+    name: str
+    action: str  # "put" | "delete"
+    call: Call = dataclasses.field(compare=False, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    applied: bool
+    # Why it is not applied and will not be by retrying the same call.
+    problem: str = ""
+
+
+def _canonical(doc: tp.Any) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def bucket_settings(spec: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any]:
+    """Desired bucket item -> the body of ``PUT /buckets/{name}``."""
+    retention = None
+    if spec.get("retention_mode") and spec.get("retention_days"):
+        retention = {
+            "mode": spec["retention_mode"],
+            "days": int(spec["retention_days"]),
+        }
+    return {
+        "versioning": bool(spec.get("versioning")),
+        "object_lock": bool(spec.get("object_lock")),
+        "retention": retention,
+        "quota_bytes": int(spec.get("quota_bytes") or 0),
+        "public": bool(spec.get("public")),
+    }
+
+
+def _actual_bucket_settings(actual: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any]:
+    retention = actual.get("retention") or None
+    if retention:
+        retention = {"mode": retention["mode"], "days": int(retention["days"])}
+    return {
+        "versioning": actual.get("versioning") == "Enabled",
+        "object_lock": bool(actual.get("object_lock")),
+        "retention": retention,
+        "quota_bytes": int(actual.get("quota_bytes") or 0),
+        "public": bool(actual.get("public")),
+    }
+
+
+class _Index:
+    """The actual state, indexed the ways the comparisons need."""
+
+    def __init__(self, actual: tp.Mapping[str, tp.Any]) -> None:
+        self.users = {u["name"]: u for u in actual.get("users", ())}
+        self.keys = {k["access_key"]: k for k in actual.get("access_keys", ())}
+        self.policies = {p["name"]: p for p in actual.get("policies", ())}
+        self.attachments = {
+            (a["user"], a["policy"]) for a in actual.get("attachments", ())
+        }
+        self.buckets = {b["name"]: b for b in actual.get("buckets", ())}
+
+
+def _user_name(desired: tp.Mapping[str, tp.Any], user_uid: str) -> str | None:
+    user = (desired.get(ns.USERS) or {}).get(user_uid)
+    return user["name"] if user else None
+
+
+def _policy_name(desired: tp.Mapping[str, tp.Any], policy_uid: str) -> str | None:
+    policy = (desired.get(ns.POLICIES) or {}).get(policy_uid)
+    return policy["name"] if policy else None
+
+
+def judge(
+    desired: tp.Mapping[str, tp.Any], actual: tp.Mapping[str, tp.Any]
+) -> dict[str, dict[str, Verdict]]:
+    """For every desired item: is it applied, and if not, can it ever be?"""
+    idx = _Index(actual)
+    out: dict[str, dict[str, Verdict]] = {s: {} for s in ns.SECTIONS}
+
+    for uid, spec in (desired.get(ns.USERS) or {}).items():
+        user = idx.users.get(spec["name"])
+        out[ns.USERS][uid] = Verdict(bool(user) and user.get("user_id") == uid)
+
+    for uid, spec in (desired.get(ns.POLICIES) or {}).items():
+        policy = idx.policies.get(spec["name"])
+        out[ns.POLICIES][uid] = Verdict(
+            bool(policy)
+            and _canonical(policy.get("document")) == _canonical(spec["document"])
+        )
+
+    for uid, spec in (desired.get(ns.ACCESS_KEYS) or {}).items():
+        user = _user_name(desired, spec["user"])
+        if user is None:
+            out[ns.ACCESS_KEYS][uid] = Verdict(False, "its user is not on this node")
+            continue
+        key = idx.keys.get(spec["access_key"])
+        out[ns.ACCESS_KEYS][uid] = Verdict(
+            bool(key)
+            and key.get("user") == user
+            and bool(key.get("enabled")) == bool(spec.get("enabled", True))
+        )
+
+    for uid, spec in (desired.get(ns.ATTACHMENTS) or {}).items():
+        user = _user_name(desired, spec["user"])
+        policy = _policy_name(desired, spec["policy"])
+        if user is None or policy is None:
+            out[ns.ATTACHMENTS][uid] = Verdict(
+                False, "its user or policy is not on this node"
+            )
+            continue
+        out[ns.ATTACHMENTS][uid] = Verdict((user, policy) in idx.attachments)
+
+    for uid, spec in (desired.get(ns.BUCKETS) or {}).items():
+        bucket = idx.buckets.get(spec["name"])
+        if bucket is None:
+            out[ns.BUCKETS][uid] = Verdict(False)
+            continue
+        want = bucket_settings(spec)
+        have = _actual_bucket_settings(bucket)
+        if want["object_lock"] != have["object_lock"]:
+            # S3 has no way to turn object lock off, and turning it on for an
+            # existing bucket is not something the control plane offers.
+            out[ns.BUCKETS][uid] = Verdict(
+                False,
+                "object lock cannot change on an existing bucket "
+                f"(the gateway has object_lock={have['object_lock']})",
+            )
+            continue
+        out[ns.BUCKETS][uid] = Verdict(want == have)
+    return out
+
+
+def plan(
+    desired: tp.Mapping[str, tp.Any],
+    actual: tp.Mapping[str, tp.Any],
+    previous: tp.Mapping[str, tp.Any] | None = None,
+) -> list[Op]:
+    """The admin calls that bring the gateway to ``desired``, in a safe order.
+
+    Everything IAM on the node belongs to the control plane, so users, keys,
+    policies and attachments nobody wants are removed. Buckets are removed
+    only when a previously applied document had them: a bucket a tenant made
+    through S3 itself is their data, not drift.
+    """
+    idx = _Index(actual)
+    verdicts = judge(desired, actual)
+    users = desired.get(ns.USERS) or {}
+    keys = desired.get(ns.ACCESS_KEYS) or {}
+    policies = desired.get(ns.POLICIES) or {}
+    attachments = desired.get(ns.ATTACHMENTS) or {}
+    buckets = desired.get(ns.BUCKETS) or {}
+
+    deletes: list[Op] = []
+    puts: list[Op] = []
+
+    # --- removals, dependents first ------------------------------------
+    prev_buckets = {
+        spec["name"]: spec for spec in ((previous or {}).get(ns.BUCKETS) or {}).values()
+    }
+    wanted_buckets = {spec["name"] for spec in buckets.values()}
+    for name, spec in sorted(prev_buckets.items()):
+        if name in idx.buckets and name not in wanted_buckets:
+            force = bool(spec.get("force_delete"))
+            deletes.append(
+                Op(
+                    ns.BUCKETS,
+                    None,
+                    name,
+                    "delete",
+                    lambda c, n=name, f=force: c.delete_bucket(n, force=f),
+                )
+            )
+
+    wanted_pairs = set()
+    for spec in attachments.values():
+        user, policy = (
+            _user_name(desired, spec["user"]),
+            _policy_name(desired, spec["policy"]),
+        )
+        if user and policy:
+            wanted_pairs.add((user, policy))
+    for user, policy in sorted(idx.attachments - wanted_pairs):
+        deletes.append(
+            Op(
+                ns.ATTACHMENTS,
+                None,
+                f"{user}:{policy}",
+                "delete",
+                lambda c, u=user, p=policy: c.delete_attachment(u, p),
+            )
+        )
+
+    wanted_keys = {
+        spec["access_key"]: _user_name(desired, spec["user"]) for spec in keys.values()
+    }
+    for access_key, key in sorted(idx.keys.items()):
+        if wanted_keys.get(access_key, None) != key.get("user"):
+            deletes.append(
+                Op(
+                    ns.ACCESS_KEYS,
+                    None,
+                    access_key,
+                    "delete",
+                    lambda c, u=key.get("user"), k=access_key: c.delete_access_key(
+                        u, k
+                    ),
+                )
+            )
+
+    wanted_users = {spec["name"]: uid for uid, spec in users.items()}
+    for name, user in sorted(idx.users.items()):
+        # A name re-used by a new control-plane user is a different user: its
+        # keys and grants must not carry over, so it is recreated.
+        if wanted_users.get(name) != user.get("user_id"):
+            deletes.append(
+                Op(
+                    ns.USERS,
+                    None,
+                    name,
+                    "delete",
+                    lambda c, n=name: c.delete_user(n),
+                )
+            )
+
+    wanted_policies = {spec["name"] for spec in policies.values()}
+    for name in sorted(set(idx.policies) - wanted_policies):
+        deletes.append(
+            Op(ns.POLICIES, None, name, "delete", lambda c, n=name: c.delete_policy(n))
+        )
+
+    # --- puts, what is referenced first ---------------------------------
+    for uid, spec in sorted(policies.items()):
+        if not verdicts[ns.POLICIES][uid].applied:
+            puts.append(
+                Op(
+                    ns.POLICIES,
+                    uid,
+                    spec["name"],
+                    "put",
+                    lambda c, s=spec: c.put_policy(s["name"], s["document"]),
+                )
+            )
+    for uid, spec in sorted(users.items()):
+        if not verdicts[ns.USERS][uid].applied:
+            puts.append(
+                Op(
+                    ns.USERS,
+                    uid,
+                    spec["name"],
+                    "put",
+                    lambda c, s=spec, u=uid: c.put_user(s["name"], user_id=u),
+                )
+            )
+    for uid, spec in sorted(keys.items()):
+        verdict = verdicts[ns.ACCESS_KEYS][uid]
+        if not verdict.applied and not verdict.problem:
+            user = _user_name(desired, spec["user"])
+            puts.append(
+                Op(
+                    ns.ACCESS_KEYS,
+                    uid,
+                    spec["access_key"],
+                    "put",
+                    lambda c, s=spec, u=user: c.put_access_key(
+                        u,
+                        s["access_key"],
+                        s["secret_key"],
+                        bool(s.get("enabled", True)),
+                    ),
+                )
+            )
+    for uid, spec in sorted(attachments.items()):
+        verdict = verdicts[ns.ATTACHMENTS][uid]
+        if not verdict.applied and not verdict.problem:
+            user = _user_name(desired, spec["user"])
+            policy = _policy_name(desired, spec["policy"])
+            puts.append(
+                Op(
+                    ns.ATTACHMENTS,
+                    uid,
+                    f"{user}:{policy}",
+                    "put",
+                    lambda c, u=user, p=policy: c.put_attachment(u, p),
+                )
+            )
+    for uid, spec in sorted(buckets.items()):
+        verdict = verdicts[ns.BUCKETS][uid]
+        if not verdict.applied and not verdict.problem:
+            puts.append(
+                Op(
+                    ns.BUCKETS,
+                    uid,
+                    spec["name"],
+                    "put",
+                    lambda c, s=spec: c.put_bucket(s["name"], bucket_settings(s)),
+                )
+            )
+
+    # Removals go in reverse dependency order: buckets, attachments, keys,
+    # users, policies (the order they were appended in).
+    return deletes + puts

@@ -1,0 +1,247 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""A bucket's operator settings, as the admin API declares and reports them.
+
+The settings are versioning, object lock with a default retention, a quota
+and the "public read" flag. They live where the S3 API already looks:
+versioning and object lock in ``BucketInfo``, the rest as bucket documents
+of the storage contract, so an S3 client sees the same thing the operator
+set (a public bucket has a bucket policy GetBucketPolicy returns).
+
+Bucket documents written here (JSON text unless said otherwise):
+
+- ``policy``: the bucket policy text; "public" means it is exactly
+  :func:`policy.public_read_policy` of the bucket.
+- ``object-lock-retention``: ``{"mode": "GOVERNANCE"|"COMPLIANCE", "days": N}``,
+  the default retention of new object versions.
+- ``quota``: ``{"quota_bytes": N}``; absent means no quota.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import typing as tp
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import policy as policy_lang
+from exordos_paas_s3.gateway.storage import base as storage_base
+
+LOG = logging.getLogger(__name__)
+
+DOC_POLICY = "policy"
+DOC_DEFAULT_RETENTION = "object-lock-retention"
+DOC_QUOTA = "quota"
+
+RETENTION_MODES = ("GOVERNANCE", "COMPLIANCE")
+# S3 caps a default retention period at 100 years (PutObjectLockConfiguration).
+MAX_RETENTION_DAYS = 36500
+
+
+class InvalidSettings(ValueError):
+    """A settings document that can never be applied (a 400)."""
+
+
+class SettingsConflict(ValueError):
+    """Settings the existing bucket cannot take (a 409)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    versioning: bool = False
+    object_lock: bool = False
+    retention: dict[str, tp.Any] | None = None
+    quota_bytes: int = 0
+    public: bool = False
+
+    @classmethod
+    def from_body(cls, body: tp.Mapping[str, tp.Any]) -> Settings:
+        """Validate the JSON body of ``PUT /v1/buckets/{name}``."""
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise InvalidSettings(f"unknown field(s): {', '.join(unknown)}")
+        for name in ("versioning", "object_lock", "public"):
+            if name in body and type(body[name]) is not bool:
+                raise InvalidSettings(f"field {name} must be a bool")
+        quota = body.get("quota_bytes", 0)
+        if type(quota) is not int or quota < 0:
+            raise InvalidSettings("quota_bytes must be an integer >= 0 (0: no quota)")
+        retention = body.get("retention")
+        if retention is not None:
+            retention = _check_retention(retention)
+        settings = cls(
+            versioning=body.get("versioning", False),
+            object_lock=body.get("object_lock", False),
+            retention=retention,
+            quota_bytes=quota,
+            public=body.get("public", False),
+        )
+        if settings.object_lock and not settings.versioning:
+            raise InvalidSettings("object lock requires versioning to be enabled")
+        if settings.retention and not settings.object_lock:
+            raise InvalidSettings("a default retention requires object lock")
+        return settings
+
+
+def _check_retention(value: tp.Any) -> dict[str, tp.Any]:
+    if not isinstance(value, dict) or set(value) != {"mode", "days"}:
+        raise InvalidSettings('retention must be {"mode": ..., "days": ...} or null')
+    mode, days = value["mode"], value["days"]
+    if mode not in RETENTION_MODES:
+        raise InvalidSettings(f"retention mode must be one of {RETENTION_MODES}")
+    if type(days) is not int or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise InvalidSettings(f"retention days must be 1..{MAX_RETENTION_DAYS}")
+    return {"mode": mode, "days": days}
+
+
+async def _doc_json(storage: storage_base.Storage, bucket: str, name: str) -> tp.Any:
+    raw = await storage.get_bucket_doc(bucket, name)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        LOG.error("bucket %s: document %s is not JSON", bucket, name)
+        return None
+
+
+async def is_empty(storage: storage_base.Storage, bucket: str) -> bool:
+    """No object version, delete marker or multipart upload left."""
+    versions = await storage.list_object_versions(bucket, max_keys=1)
+    if versions.versions:
+        return False
+    uploads = await storage.list_multipart_uploads(bucket, max_uploads=1)
+    return not uploads.uploads
+
+
+async def report(
+    storage: storage_base.Storage, info: storage_base.BucketInfo
+) -> dict[str, tp.Any]:
+    """One bucket as ``GET /v1/state`` shows it."""
+    policy_text = await storage.get_bucket_doc(info.name, DOC_POLICY)
+    public_text = policy_lang.public_read_policy(info.name)
+    quota = await _doc_json(storage, info.name, DOC_QUOTA) or {}
+    return {
+        "name": info.name,
+        "owner_id": info.owner_id,
+        "created": info.created,
+        "versioning": info.versioning,
+        "object_lock": info.object_lock_enabled,
+        "retention": await _doc_json(storage, info.name, DOC_DEFAULT_RETENTION),
+        "quota_bytes": int(quota.get("quota_bytes") or 0),
+        "public": policy_text is not None and policy_text.decode() == public_text,
+        "has_policy": policy_text is not None,
+        "empty": await is_empty(storage, info.name),
+    }
+
+
+async def apply(
+    storage: storage_base.Storage,
+    name: str,
+    settings: Settings,
+    *,
+    owner_id: str,
+    region: str,
+) -> tuple[dict[str, tp.Any], bool]:
+    """Create the bucket or bring it to ``settings``: ``(report, changed)``.
+
+    Writes only what differs, so a repeated PUT changes nothing on disk.
+    """
+    changed = False
+    try:
+        info = await storage.get_bucket(name)
+    except errors.NoSuchBucket:
+        info = await storage.create_bucket(
+            name, owner_id, region, object_lock=settings.object_lock
+        )
+        changed = True
+    if info.object_lock_enabled != settings.object_lock:
+        # S3 cannot turn object lock off, and turning it on later is not
+        # something the control plane offers: a new bucket is the way.
+        raise SettingsConflict(
+            f"bucket {name!r} exists with object_lock={info.object_lock_enabled};"
+            " object lock cannot change on an existing bucket"
+        )
+    # Disabling versioning on S3 means suspending it; "" stays "" (never on).
+    want = "Enabled" if settings.versioning else info.versioning and "Suspended"
+    if info.versioning != want:
+        info = await storage.update_bucket(name, versioning=want)
+        changed = True
+
+    retention = await _doc_json(storage, name, DOC_DEFAULT_RETENTION)
+    if retention != settings.retention:
+        if settings.retention is None:
+            await storage.delete_bucket_doc(name, DOC_DEFAULT_RETENTION)
+        else:
+            await storage.put_bucket_doc(
+                name, DOC_DEFAULT_RETENTION, json.dumps(settings.retention).encode()
+            )
+        changed = True
+
+    quota = (await _doc_json(storage, name, DOC_QUOTA) or {}).get("quota_bytes", 0)
+    if quota != settings.quota_bytes:
+        if settings.quota_bytes:
+            doc = json.dumps({"quota_bytes": settings.quota_bytes}).encode()
+            await storage.put_bucket_doc(name, DOC_QUOTA, doc)
+        else:
+            await storage.delete_bucket_doc(name, DOC_QUOTA)
+        changed = True
+
+    policy_text = await storage.get_bucket_doc(name, DOC_POLICY)
+    public_text = policy_lang.public_read_policy(name)
+    is_public = policy_text is not None and policy_text.decode() == public_text
+    if settings.public and not is_public:
+        # A tenant's own bucket policy is replaced: the operator's flag wins.
+        await storage.put_bucket_doc(name, DOC_POLICY, public_text.encode())
+        changed = True
+    elif not settings.public and is_public:
+        # Only the policy this flag made is removed, never a tenant's own.
+        await storage.delete_bucket_doc(name, DOC_POLICY)
+        changed = True
+
+    if changed:
+        LOG.info("bucket %s set to %s", name, settings)
+    return await report(storage, await storage.get_bucket(name)), changed
+
+
+async def delete(storage: storage_base.Storage, name: str, *, force: bool) -> None:
+    """Delete a bucket; with ``force``, every version and upload in it first.
+
+    Raises NoSuchBucket, or BucketNotEmpty without ``force``.
+    """
+    await storage.get_bucket(name)
+    if force:
+        await _purge(storage, name)
+    await storage.delete_bucket(name)
+    LOG.info("deleted bucket %s%s", name, " (forced)" if force else "")
+
+
+async def _purge(storage: storage_base.Storage, name: str) -> None:
+    while True:
+        uploads = await storage.list_multipart_uploads(name)
+        for upload in uploads.uploads:
+            try:
+                await storage.abort_multipart_upload(name, upload.key, upload.upload_id)
+            except errors.NoSuchUpload:
+                pass
+        if not uploads.is_truncated:
+            break
+    while True:
+        page = await storage.list_object_versions(name)
+        if not page.versions:
+            return
+        for version in page.versions:
+            await storage.delete_object(name, version.key, version.version_id)

@@ -1,0 +1,94 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The gateway's oslo.config options (config file and command line).
+
+All options live in ``[DEFAULT]`` so that each one is also a plain CLI flag
+(``--data-dir``, ``--listen`` ...). Root credentials are read from the
+environment first (see ``cmd/gateway.py``), then from this file.
+"""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from exordos_paas_s3 import constants
+
+SERVERS = ("uvicorn", "granian")
+
+OPTS = [
+    cfg.StrOpt(
+        "data-dir",
+        default=constants.GATEWAY_DATA_DIR,
+        help="Directory that holds object data, the index and iam.sqlite.",
+    ),
+    cfg.StrOpt(
+        "listen",
+        default=constants.GATEWAY_DEFAULT_LISTEN,
+        help="HOST:PORT of the S3 listener.",
+    ),
+    cfg.StrOpt(
+        "admin-listen",
+        default=constants.GATEWAY_DEFAULT_ADMIN_LISTEN,
+        help="HOST:PORT of the loopback admin API listener.",
+    ),
+    cfg.StrOpt(
+        "region",
+        default=constants.GATEWAY_DEFAULT_REGION,
+        help="The region this gateway serves (SigV4 scope, bucket location).",
+    ),
+    cfg.StrOpt(
+        "server",
+        default="uvicorn",
+        choices=SERVERS,
+        help="The ASGI server that runs the gateway.",
+    ),
+    cfg.ListOpt(
+        "virtual-host-domain",
+        default=[],
+        help="Base domains for virtual-hosted-style requests: with "
+        "'s3.example.com', Host 'bucket.s3.example.com' names the bucket.",
+    ),
+    cfg.StrOpt(
+        "root-access-key",
+        default=None,
+        help="Root access key (the environment variable "
+        f"{constants.GATEWAY_ROOT_ACCESS_KEY_ENV} takes precedence).",
+    ),
+    cfg.StrOpt(
+        "root-secret-key",
+        default=None,
+        secret=True,
+        help="Root secret key (the environment variable "
+        f"{constants.GATEWAY_ROOT_SECRET_KEY_ENV} takes precedence).",
+    ),
+    cfg.BoolOpt(
+        "fsync",
+        default=True,
+        help="fsync object data and the index before acknowledging a write.",
+    ),
+    cfg.FloatOpt(
+        "max-clock-skew",
+        default=900.0,
+        help="Seconds a signed request's time may differ from the server's.",
+    ),
+    cfg.StrOpt(
+        "log-level",
+        default="INFO",
+        help="Python logging level of the gateway.",
+    ),
+]
+
+
+def register(conf: cfg.ConfigOpts) -> None:
+    conf.register_cli_opts(OPTS)

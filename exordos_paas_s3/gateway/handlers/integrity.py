@@ -1,0 +1,223 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Body integrity: size, Content-MD5, x-amz-content-sha256 and x-amz-checksum-*.
+
+``BodyCheck`` reads what the client declared and hands the storage a
+``verify`` callback. The storage hashes while it writes and calls ``verify``
+before the new object becomes visible, so a mismatch stores nothing. Trailing
+checksums (aws-chunked with ``x-amz-trailer``) are read from the decoded
+body's trailers, which exist by the time ``verify`` runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import zlib
+
+import google_crc32c
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway.request import Request
+from exordos_paas_s3.gateway.storage.base import Digests
+
+ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
+HEADERS = {alg: "x-amz-checksum-" + alg.lower() for alg in ALGORITHMS}
+_DIGEST_SIZES = {"CRC32": 4, "CRC32C": 4, "SHA1": 20, "SHA256": 32, "CRC64NVME": 8}
+
+
+def compute(algorithm: str, data: bytes) -> bytes:
+    """A checksum over a small in-memory body (request documents)."""
+    if algorithm == "CRC32":
+        return zlib.crc32(data).to_bytes(4, "big")
+    if algorithm == "CRC32C":
+        return google_crc32c.value(data).to_bytes(4, "big")
+    if algorithm == "SHA1":
+        return hashlib.sha1(data).digest()
+    if algorithm == "SHA256":
+        return hashlib.sha256(data).digest()
+    raise errors.NotImplemented_(
+        f"The checksum algorithm {algorithm} is not supported."
+    )
+
+
+def decode_content_md5(value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.InvalidDigest(ContentMD5=value) from None
+    if len(raw) != 16:
+        raise errors.InvalidDigest(ContentMD5=value)
+    return raw
+
+
+def _decode_checksum(algorithm: str, value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != _DIGEST_SIZES[algorithm]:
+        raise errors.InvalidRequest(
+            f"Value for {HEADERS[algorithm]} header is invalid."
+        )
+    return raw
+
+
+def mismatch(algorithm: str) -> errors.S3Error:
+    name = "CRC64NVME" if algorithm == "CRC64NVME" else algorithm
+    return errors.BadDigest(
+        f"The {name} you specified did not match the calculated checksum."
+    )
+
+
+class BodyCheck:
+    """What the client declared about a body, and the verify callback."""
+
+    def __init__(self, req: Request, expected_size: int | None) -> None:
+        headers = req.headers
+        self._req = req
+        self.expected_size = expected_size
+        md5 = headers.get("content-md5")
+        self.md5 = decode_content_md5(md5) if md5 is not None else None
+        self.sha256: bytes | None = None
+        payload = req.auth.payload_hash if req.auth is not None else ""
+        if len(payload) == 64:
+            try:
+                self.sha256 = bytes.fromhex(payload)
+            except ValueError:
+                raise errors.InvalidArgument(
+                    "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                    "STREAMING-... or a valid sha256 value.",
+                    ArgumentName="x-amz-content-sha256",
+                    ArgumentValue=payload,
+                ) from None
+        self.declared: dict[str, bytes] = {}
+        for alg in ALGORITHMS:
+            value = headers.get(HEADERS[alg])
+            if value is not None:
+                self.declared[alg] = _decode_checksum(alg, value)
+        if len(self.declared) > 1:
+            raise errors.InvalidRequest(
+                "Expecting a single x-amz-checksum- header. Multiple checksum "
+                "Types are not allowed."
+            )
+        self.trailing: str | None = None
+        trailer = headers.get("x-amz-trailer")
+        if trailer:
+            name = trailer.strip().lower()
+            alg = name[len("x-amz-checksum-") :].upper()
+            if not name.startswith("x-amz-checksum-") or alg not in ALGORITHMS:
+                raise errors.InvalidRequest(
+                    f"The value specified in the x-amz-trailer header is not "
+                    f"supported: {trailer}"
+                )
+            if req.chunked is None:
+                raise errors.InvalidRequest(
+                    "x-amz-trailer needs an aws-chunked (STREAMING-*) payload."
+                )
+            self.trailing = alg
+        algorithms = list(self.declared)
+        if self.trailing and self.trailing not in algorithms:
+            algorithms.append(self.trailing)
+        sdk = headers.get("x-amz-sdk-checksum-algorithm")
+        if sdk:
+            sdk = sdk.strip().upper()
+            if sdk not in ALGORITHMS:
+                raise errors.InvalidRequest(
+                    "Checksum algorithm provided is unsupported. Please try again "
+                    "with any of the valid types: [CRC32, CRC32C, CRC64NVME, "
+                    "SHA1, SHA256]"
+                )
+            if sdk not in algorithms:
+                algorithms.append(sdk)
+        if "CRC64NVME" in algorithms:
+            raise errors.NotImplemented_(
+                "The CRC64NVME checksum algorithm is not supported yet."
+            )
+        self.algorithms = tuple(algorithms)
+
+    def verify(self, digests: Digests) -> None:
+        if self.expected_size is not None and digests.size != self.expected_size:
+            raise errors.IncompleteBody()
+        if self.sha256 is not None and digests.sha256 != self.sha256:
+            raise errors.XAmzContentSHA256Mismatch(
+                ClientComputedContentSHA256=self.sha256.hex(),
+                S3ComputedContentSHA256=(digests.sha256 or b"").hex(),
+            )
+        if self.md5 is not None and digests.md5 != self.md5:
+            raise errors.BadDigest(
+                ExpectedDigest=self.md5.hex(),
+                CalculatedDigest=base64.b64encode(digests.md5).decode(),
+            )
+        for alg, expected in self.declared.items():
+            if digests.checksums.get(alg) != expected:
+                raise mismatch(alg)
+        if self.trailing is not None:
+            trailers = getattr(self._req.chunked, "trailers", None) or {}
+            value = trailers.get(HEADERS[self.trailing])
+            if value is None:
+                raise errors.InvalidRequest(
+                    f"The trailer {HEADERS[self.trailing]} was declared but not sent."
+                )
+            if digests.checksums.get(self.trailing) != _decode_checksum(
+                self.trailing, value
+            ):
+                raise mismatch(self.trailing)
+
+
+def checksum_headers(checksums: dict[str, str]) -> dict[str, str]:
+    """x-amz-checksum-* response headers from ObjectInfo/PartInfo checksums."""
+    out = {}
+    for alg, value in checksums.items():
+        if alg == "type":
+            out["x-amz-checksum-type"] = value
+        elif alg in HEADERS:
+            out[HEADERS[alg]] = value
+    return out
+
+
+def verify_document(req: Request, data: bytes, *, required: bool) -> None:
+    """Check Content-MD5 / x-amz-checksum-* of a small request document.
+
+    ``required``: AWS demands one of them on DeleteObjects and a few others.
+    """
+    headers = req.headers
+    md5 = headers.get("content-md5")
+    found = False
+    if md5 is not None:
+        found = True
+        if hashlib.md5(data).digest() != decode_content_md5(md5):
+            raise errors.BadDigest()
+    for alg in ALGORITHMS:
+        value = headers.get(HEADERS[alg])
+        if value is not None:
+            found = True
+            if compute(alg, data) != _decode_checksum(alg, value):
+                raise mismatch(alg)
+    if req.chunked is not None and headers.get("x-amz-trailer"):
+        found = True
+        name = headers["x-amz-trailer"].strip().lower()
+        alg = name[len("x-amz-checksum-") :].upper()
+        value = (getattr(req.chunked, "trailers", None) or {}).get(name)
+        if alg in HEADERS and value is not None:
+            if compute(alg, data) != _decode_checksum(alg, value):
+                raise mismatch(alg)
+    if required and not found:
+        raise errors.InvalidRequest(
+            "Missing required header for this request: Content-MD5"
+        )
+    if req.auth is not None and len(req.auth.payload_hash) == 64:
+        if hashlib.sha256(data).hexdigest() != req.auth.payload_hash.lower():
+            raise errors.XAmzContentSHA256Mismatch()

@@ -1,0 +1,327 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Multipart uploads: Create, UploadPart(Copy), Complete, Abort, ListParts,
+ListMultipartUploads."""
+
+from __future__ import annotations
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import xml as s3xml
+from exordos_paas_s3.gateway.handlers import integrity, listing
+from exordos_paas_s3.gateway.handlers import object as object_handlers
+from exordos_paas_s3.gateway.operations import Operation
+from exordos_paas_s3.gateway.request import Request, Response, iso8601, quote_etag
+
+MAX_PART_NUMBER = 10000
+MAX_PARTS_LISTED = 1000
+
+
+def _part_number(req: Request) -> int:
+    value = req.query.get("partNumber", "")
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise errors.InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=value,
+        )
+    return number
+
+
+def _upload_id(req: Request) -> str:
+    upload_id = req.query.get("uploadId", "")
+    if not upload_id:
+        raise errors.NoSuchUpload(UploadId=upload_id)
+    return upload_id
+
+
+def _non_negative(req: Request, name: str, default: int, cap: int) -> int:
+    value = req.query.get(name)
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise errors.InvalidArgument(
+            f"Provided {name} not an integer or within integer range",
+            ArgumentName=name,
+            ArgumentValue=value,
+        )
+    return min(n, cap)
+
+
+async def create_multipart_upload(req: Request) -> Response:
+    new = object_handlers.put_request(req, None)
+    algorithm = req.headers.get("x-amz-checksum-algorithm")
+    if algorithm:
+        algorithm = algorithm.upper()
+        if algorithm not in integrity.HEADERS or algorithm == "CRC64NVME":
+            raise errors.InvalidRequest("Checksum algorithm provided is unsupported.")
+        new.checksum_algorithms = (algorithm,)
+    upload = await req.storage.create_multipart_upload(new)
+    root = s3xml.Element("InitiateMultipartUploadResult", [])
+    root.add("Bucket", req.bucket)
+    root.add("Key", req.key)
+    root.add("UploadId", upload.upload_id)
+    headers = {}
+    if algorithm:
+        headers["x-amz-checksum-algorithm"] = algorithm
+    return Response(headers=headers, xml=root)
+
+
+async def upload_part(req: Request) -> Response:
+    number = _part_number(req)
+    upload_id = _upload_id(req)
+    size = object_handlers.body_size(req)
+    check = integrity.BodyCheck(req, size)
+    upload = await req.storage.get_multipart_upload(req.bucket, req.key, upload_id)
+    algorithms = tuple(
+        dict.fromkeys(
+            tuple(check.algorithms) + tuple(upload.request.checksum_algorithms)
+        )
+    )
+    part = await req.storage.upload_part(
+        req.bucket,
+        req.key,
+        upload_id,
+        number,
+        req.body,
+        checksum_algorithms=algorithms,
+        want_sha256=check.sha256 is not None,
+        verify=check.verify,
+    )
+    headers = {"etag": quote_etag(part.etag)}
+    headers.update(integrity.checksum_headers(part.checksums))
+    return Response(headers=headers)
+
+
+def _copy_range(value: str, size: int) -> tuple[int, int]:
+    """x-amz-copy-source-range must be bytes=first-last inside the source."""
+    spec = value.strip()
+    if not spec.startswith("bytes="):
+        raise errors.InvalidArgument(
+            "The x-amz-copy-source-range value must be of the form "
+            "bytes=first-last where first and last are the zero-based offsets "
+            "of the first and last bytes to copy",
+            ArgumentName="x-amz-copy-source-range",
+            ArgumentValue=value,
+        )
+    first, sep, last = spec[6:].partition("-")
+    if not (sep and first.strip().isdigit() and last.strip().isdigit()):
+        raise errors.InvalidArgument(
+            "The x-amz-copy-source-range value must be of the form "
+            "bytes=first-last where first and last are the zero-based offsets "
+            "of the first and last bytes to copy",
+            ArgumentName="x-amz-copy-source-range",
+            ArgumentValue=value,
+        )
+    start, end = int(first), int(last)
+    if end < start or end >= size:
+        raise errors.InvalidRange(
+            "The requested range is not satisfiable",
+            headers={"content-range": f"bytes */{size}"},
+            RangeRequested=value,
+            ActualObjectSize=str(size),
+        )
+    return start, end - start + 1
+
+
+async def upload_part_copy(req: Request) -> Response:
+    number = _part_number(req)
+    upload_id = _upload_id(req)
+    upload = await req.storage.get_multipart_upload(req.bucket, req.key, upload_id)
+    source = await object_handlers.copy_source(req)
+    range_header = req.headers.get("x-amz-copy-source-range")
+    if range_header:
+        start, length = _copy_range(range_header, source.size)
+    else:
+        start, length = 0, source.size
+    if length > req.settings.max_single_put:
+        raise errors.EntityTooLarge()
+    reader = await req.storage.open_object(
+        source.bucket,
+        source.key,
+        object_handlers._version_arg(source),
+        start,
+        length,
+    )
+    if reader.info.etag != source.etag:
+        raise errors.PreconditionFailed(
+            "The source object changed during the copy; retry."
+        )
+    part = await req.storage.upload_part(
+        req.bucket,
+        req.key,
+        upload_id,
+        number,
+        reader.stream(),
+        checksum_algorithms=tuple(upload.request.checksum_algorithms),
+    )
+    root = s3xml.Element("CopyPartResult", [])
+    root.add("LastModified", iso8601(part.last_modified))
+    root.add("ETag", quote_etag(part.etag))
+    for alg, value in part.checksums.items():
+        if alg in integrity.HEADERS:
+            root.add("Checksum" + alg, value)
+    headers = {}
+    if source.version_id and source.version_id != "null":
+        headers["x-amz-copy-source-version-id"] = source.version_id
+    return Response(headers=headers, xml=root)
+
+
+async def complete_multipart_upload(req: Request) -> Response:
+    upload_id = _upload_id(req)
+    data = await s3xml.read_body(req.body, req.settings.max_xml_body)
+    integrity.verify_document(req, data, required=False)
+    doc = s3xml.parse(data, "CompleteMultipartUpload")
+    parts: list[tuple[int, str]] = []
+    for part in doc.findall("Part"):
+        number = s3xml.child_text(part, "PartNumber")
+        etag = s3xml.child_text(part, "ETag")
+        if number is None or etag is None:
+            raise errors.MalformedXML()
+        try:
+            n = int(number.strip())
+        except ValueError:
+            raise errors.MalformedXML() from None
+        parts.append((n, etag.strip().strip('"')))
+    if not parts:
+        raise errors.MalformedXML(
+            "The XML you provided was not well-formed or did not validate "
+            "against our published schema"
+        )
+    info = await req.storage.complete_multipart_upload(
+        req.bucket,
+        req.key,
+        upload_id,
+        parts,
+        object_handlers.write_precondition(req),
+    )
+    root = s3xml.Element("CompleteMultipartUploadResult", [])
+    root.add("Location", f"/{req.bucket}/{req.key}")
+    root.add("Bucket", req.bucket)
+    root.add("Key", req.key)
+    root.add("ETag", quote_etag(info.etag))
+    for alg, value in info.checksums.items():
+        if alg in integrity.HEADERS:
+            root.add("Checksum" + alg, value)
+    headers = {}
+    if info.version_id and info.version_id != "null":
+        headers["x-amz-version-id"] = info.version_id
+    return Response(headers=headers, xml=root)
+
+
+async def abort_multipart_upload(req: Request) -> Response:
+    await req.storage.abort_multipart_upload(req.bucket, req.key, _upload_id(req))
+    return Response(status=204)
+
+
+def _principal_el(req: Request, parent: s3xml.Element, tag: str, owner_id: str):
+    el = parent.add(tag, [])
+    el.add("ID", owner_id)
+    el.add("DisplayName", req.display_name_of(owner_id))
+
+
+async def list_parts(req: Request) -> Response:
+    upload_id = _upload_id(req)
+    marker = _non_negative(req, "part-number-marker", 0, MAX_PART_NUMBER)
+    limit = _non_negative(req, "max-parts", MAX_PARTS_LISTED, MAX_PARTS_LISTED)
+    upload = await req.storage.get_multipart_upload(req.bucket, req.key, upload_id)
+    parts, truncated = await req.storage.list_parts(
+        req.bucket, req.key, upload_id, marker, limit
+    )
+    root = s3xml.Element("ListPartsResult", [])
+    root.add("Bucket", req.bucket)
+    root.add("Key", req.key)
+    root.add("UploadId", upload_id)
+    _principal_el(req, root, "Initiator", upload.owner_id)
+    _principal_el(req, root, "Owner", upload.owner_id)
+    root.add("StorageClass", upload.request.storage_class)
+    root.add("PartNumberMarker", str(marker))
+    if parts:
+        root.add("NextPartNumberMarker", str(parts[-1].part_number))
+    root.add("MaxParts", str(limit))
+    root.add("IsTruncated", "true" if truncated else "false")
+    for alg in upload.request.checksum_algorithms:
+        root.add("ChecksumAlgorithm", alg)
+    for part in parts:
+        el = root.add("Part", [])
+        el.add("PartNumber", str(part.part_number))
+        el.add("LastModified", iso8601(part.last_modified))
+        el.add("ETag", quote_etag(part.etag))
+        el.add("Size", str(part.size))
+        for alg, value in part.checksums.items():
+            if alg in integrity.HEADERS:
+                el.add("Checksum" + alg, value)
+    return Response(xml=root)
+
+
+async def list_multipart_uploads(req: Request) -> Response:
+    query = req.query
+    enc, encoding = listing.encoder(req)
+    prefix = query.get("prefix", "")
+    delimiter = query.get("delimiter", "")
+    key_marker = query.get("key-marker", "")
+    upload_marker = query.get("upload-id-marker", "")
+    limit = _non_negative(req, "max-uploads", 1000, 1000)
+    root = s3xml.Element("ListMultipartUploadsResult", [])
+    root.add("Bucket", req.bucket)
+    root.add("KeyMarker", enc(key_marker))
+    root.add("UploadIdMarker", upload_marker)
+    if prefix:
+        root.add("Prefix", enc(prefix))
+    if delimiter:
+        root.add("Delimiter", enc(delimiter))
+    if encoding:
+        root.add("EncodingType", encoding)
+    if limit == 0:
+        root.add("MaxUploads", "0")
+        root.add("IsTruncated", "false")
+        return Response(xml=root)
+    result = await req.storage.list_multipart_uploads(
+        req.bucket, prefix, delimiter, key_marker, upload_marker, limit
+    )
+    if result.next_key_marker is not None:
+        root.add("NextKeyMarker", enc(result.next_key_marker))
+    if result.next_upload_id_marker is not None:
+        root.add("NextUploadIdMarker", result.next_upload_id_marker)
+    root.add("MaxUploads", str(limit))
+    root.add("IsTruncated", "true" if result.is_truncated else "false")
+    for upload in result.uploads:
+        el = root.add("Upload", [])
+        el.add("Key", enc(upload.key))
+        el.add("UploadId", upload.upload_id)
+        _principal_el(req, el, "Initiator", upload.owner_id)
+        _principal_el(req, el, "Owner", upload.owner_id)
+        el.add("StorageClass", upload.request.storage_class)
+        el.add("Initiated", iso8601(upload.initiated))
+    for p in result.common_prefixes:
+        root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
+    return Response(xml=root)
+
+
+HANDLERS = {
+    Operation.CreateMultipartUpload: create_multipart_upload,
+    Operation.UploadPart: upload_part,
+    Operation.UploadPartCopy: upload_part_copy,
+    Operation.CompleteMultipartUpload: complete_multipart_upload,
+    Operation.AbortMultipartUpload: abort_multipart_upload,
+    Operation.ListParts: list_parts,
+    Operation.ListMultipartUploads: list_multipart_uploads,
+}

@@ -1,0 +1,308 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The S3 ASGI application: resolve -> authenticate -> authorize -> handle -> render.
+
+A pure ASGI app, no web framework. ``S3App.__call__`` reads top to bottom:
+the router names the operation, SigV4 names the principal, ``authorize``
+decides from the operation before any handler runs, the handler returns a
+``Response`` of data, and ``_render`` is the one place that turns data and
+errors into status, headers and bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from collections.abc import AsyncIterator
+from urllib import parse as urlparse
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import xml as s3xml
+from exordos_paas_s3.gateway.auth import chunked as auth_chunked
+from exordos_paas_s3.gateway.auth import sigv4
+from exordos_paas_s3.gateway.handlers import HANDLERS
+from exordos_paas_s3.gateway.operations import Operation, Scope
+from exordos_paas_s3.gateway.request import Request, Response, Services
+from exordos_paas_s3.gateway.router import Router, parse_query
+
+LOG = logging.getLogger(__name__)
+
+STREAM_CHUNK = 1024 * 1024
+
+_XML_TYPE = b"application/xml"
+
+
+class ClientDisconnected(Exception):
+    """The client went away while we were reading its body."""
+
+
+class _Body:
+    """The request body as an async iterator of ASGI ``http.request`` chunks.
+
+    ``done`` tells the renderer whether the body was read to its end: when it
+    was not (an early error), the connection is closed after the response,
+    because a client that sent ``Expect: 100-continue`` may still send the
+    body, which would otherwise be parsed as the next request.
+    """
+
+    __slots__ = ("_receive", "done")
+
+    def __init__(self, receive) -> None:
+        self._receive = receive
+        self.done = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        receive = self._receive
+        while not self.done:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected()
+            if not message.get("more_body", False):
+                self.done = True
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+
+def _has_body(scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value != b"0"
+        if name == b"transfer-encoding":
+            return True
+    return False
+
+
+def _headers_of(scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:
+            headers[name] = headers[name] + "," + value
+        else:
+            headers[name] = value
+    return headers
+
+
+def _decoded_length(headers: dict[str, str]) -> int | None:
+    value = headers.get("x-amz-decoded-content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.InvalidArgument(
+            "x-amz-decoded-content-length is not a number.",
+            ArgumentName="x-amz-decoded-content-length",
+            ArgumentValue=value,
+        ) from None
+
+
+class S3App:
+    """The S3 listener's ASGI application."""
+
+    def __init__(
+        self,
+        services: Services,
+        authenticator: sigv4.Authenticator,
+        router: Router,
+    ) -> None:
+        self.services = services
+        self.authenticator = authenticator
+        self.router = router
+        # x-amz-id-2 names the serving host; fixed per process.
+        self._host_id = base64.b64encode(os.urandom(24)).decode()
+        self._host_id_b = self._host_id.encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        request_id = os.urandom(8).hex().upper()
+        req = None
+        body = _Body(receive)
+        try:
+            req = self._request(scope, body, request_id)
+            response = await self._pipeline(req)
+        except errors.S3Error as exc:
+            response = self._error(exc, req)
+        except ClientDisconnected:
+            return
+        except Exception:
+            LOG.exception("request %s failed", request_id)
+            response = self._error(errors.InternalError(), req)
+        if not body.done and _has_body(scope):
+            response.headers["connection"] = "close"
+        await self._render(response, scope, send, request_id)
+
+    # --- the pipeline ------------------------------------------------------
+
+    def _request(self, scope, body: _Body, request_id: str) -> Request:
+        raw_path_b = scope.get("raw_path") or scope["path"].encode("utf-8")
+        raw_path = raw_path_b.decode("latin-1")
+        try:
+            path = urlparse.unquote_to_bytes(raw_path_b).decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidURI(resource=raw_path) from None
+        qs = scope.get("query_string", b"").decode("latin-1")
+        return Request(
+            self.services,
+            scope["method"],
+            raw_path,
+            path,
+            qs,
+            parse_query(qs),
+            _headers_of(scope),
+            body.__aiter__(),
+            request_id,
+            scope,
+        )
+
+    async def _pipeline(self, req: Request) -> Response:
+        # 1. resolve
+        route = self.router.resolve(req.method, req.path, req.query, req.headers)
+        op = route.operation
+        req.operation, req.bucket, req.key = op, route.bucket, route.key
+        # 2. authenticate
+        auth = self.authenticator.authenticate(
+            sigv4.RequestView(req.method, req.raw_path, req.query_string, req.headers)
+        )
+        req.auth, req.principal = auth, auth.principal
+        payload = auth.payload_hash
+        if payload.startswith("STREAMING-"):
+            req.chunked = auth_chunked.AwsChunkedBody(
+                req.body,
+                auth=auth,
+                signed=payload.startswith("STREAMING-AWS4-HMAC-SHA256"),
+                trailer=payload.endswith("-TRAILER"),
+                decoded_content_length=_decoded_length(req.headers),
+            )
+            req.body = req.chunked.__aiter__()
+        # 3. authorize (bucket ownership needs the bucket first)
+        if op.scope is not Scope.SERVICE and op is not Operation.CreateBucket:
+            req.bucket_info = await req.storage.get_bucket(req.bucket)
+        decision = self.services.authorize(op, req.principal, req.bucket_info, req)
+        if decision is not None:
+            await decision
+        # 4. handle
+        handler = HANDLERS.get(op)
+        if handler is None:
+            raise errors.NotImplemented_(
+                f"{op.name} is not implemented.", resource=req.resource
+            )
+        return await handler(req)
+
+    # --- render --------------------------------------------------------------
+
+    def _error(self, exc: errors.S3Error, req: Request | None) -> Response:
+        root = s3xml.Element("Error", [])
+        root.add("Code", exc.code)
+        root.add("Message", exc.message)
+        for name, value in exc.extra.items():
+            root.add(name, value)
+        # AWS names the request's resource, whatever layer raised.
+        resource = req.resource if req is not None else exc.resource
+        if resource is not None:
+            root.add("Resource", resource)
+        if req is not None:
+            root.add("RequestId", req.request_id)
+        root.add("HostId", self._host_id)
+        return Response(status=exc.status, headers=dict(exc.headers), xml=root)
+
+    async def _render(self, response: Response, scope, send, request_id: str) -> None:
+        head = scope["method"] == "HEAD"
+        headers = [
+            (b"x-amz-request-id", request_id.encode()),
+            (b"x-amz-id-2", self._host_id_b),
+        ]
+        for name, value in response.headers.items():
+            headers.append((name.encode("latin-1"), value.encode("utf-8")))
+        reader = response.reader
+        body = response.body
+        if response.xml is not None:
+            # Errors carry no namespace, as AWS's don't.
+            body = s3xml.serialize(
+                response.xml,
+                namespace=None if response.xml.tag == "Error" else s3xml.S3_NS,
+            )
+            headers.append((b"content-type", _XML_TYPE))
+        if reader is not None:
+            length = reader.length
+        elif head and response.head_length is not None:
+            length = response.head_length
+        else:
+            length = len(body)
+        if response.status not in (204, 304):
+            headers.append((b"content-length", str(length).encode()))
+        start = {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": headers,
+        }
+        if head or response.status in (204, 304):
+            await send(start)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if reader is None:
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self._send_object(reader, start, scope, send, request_id)
+
+    async def _send_object(self, reader, start, scope, send, request_id) -> None:
+        path = reader.path
+        if (
+            path is not None
+            and reader.offset == 0
+            and reader.start == 0
+            and "http.response.pathsend" in (scope.get("extensions") or {})
+        ):
+            # pathsend sends the whole file: only when it is exactly the body.
+            try:
+                whole = os.stat(path).st_size == reader.length
+            except OSError:
+                whole = False
+            if whole:
+                await send(start)
+                await send({"type": "http.response.pathsend", "path": path})
+                return
+        stream = reader.stream()
+        await send(start)
+        try:
+            async for chunk in stream:
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+        except Exception:
+            # Headers are gone; the only honest signal left is a cut connection.
+            LOG.exception("request %s: streaming the body failed", request_id)
+            raise
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

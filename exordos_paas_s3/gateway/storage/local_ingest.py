@@ -1,0 +1,332 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Receiving an object body for the local backend: hash it while writing it.
+
+Small bodies are hashed on the loop and kept in memory (stored inline in the
+index), or written with one worker-thread hop. Large bodies go through a
+pipeline: the receive loop cuts the stream into 1 MiB blocks and hands each
+block to one thread per consumer (the file writer, MD5, each checksum), so
+hashing runs in parallel with the write and with the network; hashlib and
+zlib release the GIL on big buffers. A bounded number of blocks in flight
+keeps memory flat whatever the client's speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import hashlib
+import logging
+import os
+import queue
+import threading
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+import google_crc32c
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway.storage import base
+
+LOG = logging.getLogger(__name__)
+
+BLOCK = 1 << 20
+PIPELINE_DEPTH = 8
+_FINISH = object()
+_ABORT = object()
+
+
+class _Crc32:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
+_FACTORIES: dict[str, Any] = {
+    "MD5": hashlib.md5,
+    "SHA1": hashlib.sha1,
+    "SHA256": hashlib.sha256,
+    "CRC32": _Crc32,
+    "CRC32C": google_crc32c.Checksum,
+}
+
+
+def new_hashers(algorithms: Iterable[str], want_sha256: bool) -> dict[str, Any]:
+    names = ["MD5"]
+    for alg in algorithms:
+        name = alg.upper()
+        if name not in _FACTORIES:
+            raise errors.NotImplemented_(
+                f"The checksum algorithm {alg} is not supported."
+            )
+        if name not in names:
+            names.append(name)
+    if want_sha256 and "SHA256" not in names:
+        names.append("SHA256")
+    return {name: _FACTORIES[name]() for name in names}
+
+
+def make_digests(
+    hashers: dict[str, Any],
+    size: int,
+    algorithms: Iterable[str],
+    want_sha256: bool,
+) -> base.Digests:
+    return base.Digests(
+        size=size,
+        md5=hashers["MD5"].digest(),
+        checksums={alg.upper(): hashers[alg.upper()].digest() for alg in algorithms},
+        sha256=hashers["SHA256"].digest() if want_sha256 else None,
+    )
+
+
+@dataclasses.dataclass
+class Received:
+    """A received body: on disk in ``tmp_path`` or in memory in ``data``."""
+
+    digests: base.Digests
+    tmp_path: str | None = None
+    data: bytes | None = None
+
+
+def _write_file(path: str, chunks: Iterable[bytes], fsync: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        for chunk in chunks:
+            _write_all(fd, chunk)
+        if fsync:
+            os.fdatasync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_and_hash(
+    path: str, data: bytes, hashers: dict[str, Any], fsync: bool
+) -> None:
+    for hasher in hashers.values():
+        hasher.update(data)
+    _write_file(path, (data,), fsync)
+
+
+class _FileSink:
+    def __init__(self, path: str, fsync: bool) -> None:
+        self.path = path
+        self.fsync = fsync
+        self.fd = -1
+
+    def open(self) -> None:
+        self.fd = os.open(
+            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
+        )
+
+    def consume(self, block: bytes) -> None:
+        _write_all(self.fd, block)
+
+    def finish(self) -> None:
+        try:
+            if self.fsync:
+                os.fdatasync(self.fd)
+        finally:
+            os.close(self.fd)
+            self.fd = -1
+
+    def abort(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class _HashSink:
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+
+    def open(self) -> None:
+        pass
+
+    def consume(self, block: bytes) -> None:
+        self.hasher.update(block)
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class _Pipeline:
+    """Blocks fan out to one thread per sink, at most PIPELINE_DEPTH in flight."""
+
+    def __init__(self, sinks: list[Any]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._room = asyncio.Semaphore(PIPELINE_DEPTH)
+        self._lock = threading.Lock()
+        self._pending: dict[int, int] = {}
+        self._fed = 0
+        self._error: BaseException | None = None
+        self._queues: list[queue.SimpleQueue] = []
+        self._done: list[concurrent.futures.Future] = []
+        for sink in sinks:
+            q: queue.SimpleQueue = queue.SimpleQueue()
+            done: concurrent.futures.Future = concurrent.futures.Future()
+            self._queues.append(q)
+            self._done.append(done)
+            threading.Thread(
+                target=self._stage, args=(sink, q, done), name="s3-ingest", daemon=True
+            ).start()
+
+    def _stage(self, sink: Any, q: queue.SimpleQueue, done: Any) -> None:
+        error: BaseException | None = None
+        try:
+            sink.open()
+        except BaseException as exc:  # noqa: B036 - reported to the feeder
+            error = exc
+        while True:
+            item = q.get()
+            if item is _FINISH or item is _ABORT:
+                break
+            index, block = item
+            if error is None:
+                try:
+                    sink.consume(block)
+                except BaseException as exc:  # noqa: B036
+                    error = exc
+            if error is not None and self._error is None:
+                self._error = error
+            self._consumed(index)
+        try:
+            if error is None and item is _FINISH:
+                sink.finish()
+            else:
+                sink.abort()
+        except BaseException as exc:  # noqa: B036
+            error = error or exc
+        done.set_result(error)
+
+    def _consumed(self, index: int) -> None:
+        with self._lock:
+            left = self._pending[index] - 1
+            if left:
+                self._pending[index] = left
+                return
+            del self._pending[index]
+        self._loop.call_soon_threadsafe(self._room.release)
+
+    async def feed(self, block: bytes) -> None:
+        await self._room.acquire()
+        if self._error is not None:
+            raise self._error
+        with self._lock:
+            self._pending[self._fed] = len(self._queues)
+        for q in self._queues:
+            q.put((self._fed, block))
+        self._fed += 1
+
+    async def finish(self) -> None:
+        for q in self._queues:
+            q.put(_FINISH)
+        results = await asyncio.gather(*(asyncio.wrap_future(d) for d in self._done))
+        for error in results:
+            if error is not None:
+                raise error
+
+    async def abort(self) -> None:
+        for q in self._queues:
+            q.put(_ABORT)
+        await asyncio.gather(*(asyncio.wrap_future(d) for d in self._done))
+
+
+async def receive(
+    body: base.ByteStream,
+    *,
+    tmp_path: str,
+    algorithms: Iterable[str],
+    want_sha256: bool,
+    inline_max: int,
+    fsync: bool,
+    executor: concurrent.futures.Executor,
+    expected_size: int | None = None,
+) -> Received:
+    """Consume ``body`` completely. Bodies up to ``inline_max`` bytes stay in
+    memory; larger ones end up fsynced in ``tmp_path`` (the caller removes it
+    on any later failure; this function removes it on its own failure)."""
+    algorithms = tuple(algorithms)
+    hashers = new_hashers(algorithms, want_sha256)
+    loop = asyncio.get_running_loop()
+    buf = bytearray()
+    size = 0
+    pipeline: _Pipeline | None = None
+    try:
+        async for chunk in body:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if pipeline is None:
+                buf += chunk
+                if len(buf) <= BLOCK:
+                    continue
+                sinks: list[Any] = [_FileSink(tmp_path, fsync)]
+                sinks.extend(_HashSink(h) for h in hashers.values())
+                pipeline = _Pipeline(sinks)
+            else:
+                buf += chunk
+            while len(buf) >= BLOCK:
+                block = bytes(memoryview(buf)[:BLOCK])
+                del buf[:BLOCK]
+                await pipeline.feed(block)
+        if expected_size is not None and size != expected_size:
+            raise errors.IncompleteBody()
+        data = bytes(buf)
+        if pipeline is not None:
+            if data:
+                await pipeline.feed(data)
+            await pipeline.finish()
+            pipeline = None
+        elif size <= inline_max:
+            for hasher in hashers.values():
+                hasher.update(data)
+            return Received(
+                make_digests(hashers, size, algorithms, want_sha256), None, data
+            )
+        else:
+            await loop.run_in_executor(
+                executor, _write_and_hash, tmp_path, data, hashers, fsync
+            )
+    except BaseException:
+        if pipeline is not None:
+            await asyncio.shield(pipeline.abort())
+        _remove(tmp_path)
+        raise
+    return Received(make_digests(hashers, size, algorithms, want_sha256), tmp_path)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,158 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Delivery scripts and templates: shellcheck, packer validate, the data-disk
+script's format-once rule, and the exordos.yaml build configuration."""
+
+import logging
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+LOG = logging.getLogger(__name__)
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+IMAGES = ROOT / "exordos" / "images"
+DATA_DISK = IMAGES / "data-disk.sh"
+
+
+def shell_scripts() -> list[pathlib.Path]:
+    scripts = sorted((ROOT / "scripts").glob("*.sh")) + sorted(IMAGES.glob("*.sh"))
+    return scripts + [ROOT / ".ci" / "run"]
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="no shellcheck")
+def test_shellcheck_is_clean_on_every_script():
+    result = subprocess.run(
+        ["shellcheck", *map(str, shell_scripts())], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_script_is_executable_and_strict():
+    for script in shell_scripts():
+        assert os.access(script, os.X_OK), script
+        assert "set -euo pipefail" in script.read_text(), script
+
+
+@pytest.mark.skipif(shutil.which("packer") is None, reason="no packer")
+def test_packer_validates_the_image_template():
+    pinned = [
+        "-var",
+        "base_image_url=https://cloud.debian.org/images/cloud/bookworm/"
+        "20250519-2117/debian-12-genericcloud-amd64-20250519-2117.qcow2",
+        "-var",
+        "base_image_sha512=" + "0" * 128,
+    ]
+    template = str(IMAGES / "exordos-s3-dp.pkr.hcl")
+    ok = subprocess.run(
+        ["packer", "validate", *pinned, template], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # The base image must be pinned: without the variables it does not validate.
+    unpinned = subprocess.run(
+        ["packer", "validate", template], capture_output=True, text=True
+    )
+    assert unpinned.returncode != 0
+
+
+def test_exordos_yaml_builds_the_s3aas_element_with_the_dp_image():
+    config = yaml.safe_load((ROOT / "exordos" / "exordos.yaml").read_text())
+    build = config["build"]
+    elements = {e["manifest"]: e for e in build["elements"]}
+    s3aas = elements["manifests/s3aas.yaml.j2"]
+    (image,) = s3aas["images"]
+    assert image["name"] == "exordos-s3-dp"
+    assert (ROOT / "exordos" / image["script"]) == IMAGES / "install.sh"
+    (artifact,) = s3aas["artifacts"]
+    assert artifact["name"] == "pypi_package"
+    assert os.access(ROOT / "exordos" / artifact["script"], os.X_OK)
+    (dep,) = build["deps"]
+    assert dep["dst"] == "/opt/exordos-s3/payload"
+    for manifest in elements:
+        assert (ROOT / "exordos" / manifest).is_file()
+
+
+def run_data_disk(tmp_path, disk, **env):
+    return subprocess.run(
+        ["bash", str(DATA_DISK)],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DATA_DISK": str(disk),
+            "FSTAB": str(tmp_path / "fstab"),
+            "MOUNT_POINT": str(tmp_path / "data"),
+            "SKIP_MOUNT": "1",
+            "DATA_OWNER": "root",
+            **env,
+        },
+    )
+
+
+def blkid(disk, tag):
+    return subprocess.run(
+        ["blkid", "-p", "-o", "value", "-s", tag, str(disk)],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+needs_e2fs = pytest.mark.skipif(
+    shutil.which("mkfs.ext4") is None or shutil.which("blkid") is None,
+    reason="needs e2fsprogs and util-linux",
+)
+
+
+@needs_e2fs
+def test_data_disk_is_formatted_once_and_never_again(tmp_path):
+    disk = tmp_path / "disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+
+    first = run_data_disk(tmp_path, disk)
+    assert first.returncode == 0, first.stderr
+    assert "formatting" in first.stderr
+    uuid = blkid(disk, "UUID")
+    assert blkid(disk, "TYPE") == "ext4" and uuid
+
+    # A reboot: the script runs again and must leave the filesystem alone.
+    second = run_data_disk(tmp_path, disk)
+    assert second.returncode == 0, second.stderr
+    assert "formatting" not in second.stderr
+    assert blkid(disk, "UUID") == uuid
+
+    fstab = (tmp_path / "fstab").read_text().splitlines()
+    assert fstab == [
+        f"UUID={uuid} {tmp_path / 'data'} ext4 "
+        "defaults,noatime,nofail,x-systemd.device-timeout=30s 0 2"
+    ]
+
+
+@needs_e2fs
+def test_data_disk_with_another_filesystem_is_left_untouched(tmp_path):
+    disk = tmp_path / "disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    subprocess.run(["mkfs.ext2", "-q", "-F", str(disk)], check=True)
+    uuid = blkid(disk, "UUID")
+
+    result = run_data_disk(tmp_path, disk)
+    assert result.returncode != 0
+    assert "refusing" in result.stderr
+    assert blkid(disk, "TYPE") == "ext2" and blkid(disk, "UUID") == uuid
+    assert not (tmp_path / "fstab").exists()

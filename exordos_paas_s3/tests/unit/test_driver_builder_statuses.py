@@ -1,0 +1,99 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""How the PaaS builder reads the nodes' reports into a child's status."""
+
+import uuid as sys_uuid
+
+from exordos_paas_s3 import node_state as ns
+from exordos_paas_s3.controlplane.infra import builder as infra_builder
+from exordos_paas_s3.controlplane.infra import models as infra_s3
+from exordos_paas_s3.controlplane.paas import builder
+
+SPEC = {"name": "photos", "versioning": True}
+UID = "b-1"
+
+
+def report(status, spec=SPEC, reason="", **facts):
+    item = {"status": status, "reason": reason, "digest": ns.item_digest(spec)}
+    item.update(facts)
+    return {ns.BUCKETS: {UID: item}}
+
+
+def test_active_only_when_every_node_applied_the_current_spec():
+    both = [report(ns.ACTIVE), report(ns.ACTIVE)]
+    assert builder.child_status(ns.BUCKETS, UID, SPEC, both) == ("ACTIVE", "")
+    one_behind = [report(ns.ACTIVE), None]
+    assert builder.child_status(ns.BUCKETS, UID, SPEC, one_behind)[0] == "IN_PROGRESS"
+
+
+def test_an_active_report_for_an_older_spec_is_not_active():
+    old = report(ns.ACTIVE, spec={"name": "photos", "versioning": False})
+    assert builder.child_status(ns.BUCKETS, UID, SPEC, [old])[0] == "IN_PROGRESS"
+
+
+def test_error_on_any_node_is_error_with_its_reason():
+    reports = [report(ns.ACTIVE), report(ns.ERROR, reason="InvalidBucketName")]
+    assert builder.child_status(ns.BUCKETS, UID, SPEC, reports) == (
+        "ERROR",
+        "InvalidBucketName",
+    )
+
+
+def test_no_nodes_yet_is_in_progress():
+    assert builder.child_status(ns.BUCKETS, UID, SPEC, [])[0] == "IN_PROGRESS"
+
+
+def test_bucket_is_empty_needs_every_node():
+    assert builder.bucket_is_empty(UID, [report(ns.ACTIVE, empty=True)]) is True
+    mixed = [report(ns.ACTIVE, empty=True), report(ns.ACTIVE, empty=False)]
+    assert builder.bucket_is_empty(UID, mixed) is False
+    assert builder.bucket_is_empty(UID, [report(ns.ACTIVE, empty=True), None]) is None
+
+
+def test_secret_never_enters_the_digest():
+    key = {"user": "u", "access_key": "AK", "secret_key": "one", "enabled": True}
+    assert ns.item_digest(key) == ns.item_digest(dict(key, secret_key="two"))
+
+
+def test_node_endpoint_prefers_what_the_node_says():
+    assert infra_builder.node_endpoint({"ipv4": "10.0.0.5"}) == "http://10.0.0.5:9000"
+    local = {"ipv4": "127.0.0.1", "s3_endpoint": "http://127.0.0.1:40123"}
+    assert infra_builder.node_endpoint(local) == "http://127.0.0.1:40123"
+
+
+def test_gateway_conf_carries_root_credentials_for_the_driver():
+    class Inst:
+        uuid = sys_uuid.UUID(int=5)
+        root_secret = "root-secret-value"
+
+    conf = infra_s3.gateway_conf(Inst())
+    assert "root_secret_key = root-secret-value" in conf
+    assert f"root_access_key = {infra_s3.root_access_key(Inst.uuid)}" in conf
+    assert "admin_listen = 127.0.0.1:9001" in conf
+
+
+def test_driver_reads_the_config_the_infra_builder_writes(tmp_path):
+    from exordos_paas_s3.dataplane import gateway_client
+
+    class Inst:
+        uuid = sys_uuid.UUID(int=5)
+        root_secret = "root-secret-value"
+
+    path = tmp_path / "gateway.conf"
+    path.write_text(infra_s3.gateway_conf(Inst()))
+    endpoint = gateway_client.AdminEndpoint.from_gateway_config(str(path))
+    assert endpoint.url == "http://127.0.0.1:9001"
+    assert endpoint.access_key == infra_s3.root_access_key(Inst.uuid)
+    assert endpoint.secret_key == "root-secret-value"
+    assert "root-secret-value" not in repr(endpoint)
