@@ -6,6 +6,13 @@ EXORDOS ?= exordos
 SSH_KEY ?= $(wildcard ~/.ssh/id_ed25519.pub)
 REPOSITORY ?=
 INDEX_URL ?=
+# make install: the Core endpoint and admin (not $(USER), the login name).
+ENDPOINT ?=
+CORE_USER ?= admin
+PASSWORD ?=
+VERSION ?=
+# make stand STAND_ARGS="--port 8080 --state-dir /tmp/s3-stand"
+STAND_ARGS ?=
 PUBLISH_DIR ?= /srv/exordos-local-repo/simple
 MANIFEST_VARS := $(if $(REPOSITORY),--manifest-var repository=$(REPOSITORY)) \
                  $(if $(INDEX_URL),--manifest-var index_url=$(INDEX_URL))
@@ -27,8 +34,8 @@ wheel: ## the wheel into output/dist and the image payload (wheelhouse pinned by
 build: wheel ## exordos build: the s3aas element (manifest + data-plane image) into output/elements
 	$(EXORDOS) build -c exordos/exordos.yaml -o output/elements -f $(if $(SSH_KEY),-i $(SSH_KEY)) $(MANIFEST_VARS) .
 
-install: ## install the built s3aas element into Exordos Core (ENDPOINT, USER, PASSWORD, VERSION)
-	$(EXORDOS) -e $(ENDPOINT) -u $(USER) -p $(PASSWORD) \
+install: ## install the built s3aas element into Exordos Core (ENDPOINT, CORE_USER, PASSWORD, VERSION, REPOSITORY)
+	$(EXORDOS) -e $(ENDPOINT) -u $(CORE_USER) -p $(PASSWORD) \
 	  ee install s3aas --version $(VERSION) --repository $(REPOSITORY)
 
 publish-wheel: wheel ## copy the wheel to a local simple index (PUBLISH_DIR)
@@ -45,14 +52,14 @@ format: ## ruff format
 typecheck: ## mypy on the package
 	$(VENV)/bin/mypy exordos_paas_s3
 
-test: ## the whole suite, exactly as CI runs it
+test: ## the whole suite: the README's test command, as .ci/run runs it
 	$(PY) -m pytest
 
 functional: ## functional tests only (real gateway / API processes)
 	$(PY) -m pytest exordos_paas_s3/tests/functional
 
-stand: ## the local stand on embedded defaults
-	$(VENV)/bin/exordos-paas-s3 stand
+stand: ## the local stand on embedded defaults (STAND_ARGS: --port, --state-dir, --pg-url)
+	$(VENV)/bin/exordos-paas-s3 stand $(STAND_ARGS)
 
 bench: ## gateway vs moto benchmark
 	$(PY) bench/run.py

@@ -28,6 +28,7 @@ App routes (files live in $ASGI_PROBE_DIR):
 """
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
@@ -60,6 +61,13 @@ async def app(scope, receive, send):
     if scope["method"] == "PUT":
         await _put(receive, send)
     elif scope["path"] == "/small":
+        query = scope.get("query_string", b"")
+        if query.startswith(b"hops="):
+            # the gateway today moves index lookups and small reads to a thread
+            # pool: model that with N executor round trips per request
+            loop = asyncio.get_running_loop()
+            for _ in range(int(query[5:])):
+                await loop.run_in_executor(None, os.stat, base)
         await _get_small(os.path.join(base, "small"), send)
     else:
         path = os.path.join(base, "large")
@@ -147,7 +155,6 @@ def _uvicorn_cycle(send):
 
 
 async def _get_large_sendfile(path, send):
-    import asyncio
 
     cycle = _uvicorn_cycle(send)
     size = os.stat(path).st_size
@@ -350,6 +357,7 @@ def run_wrk(url, seconds, conns, script, core):
 CASES = [
     # name, path, put size (None for GET), connections, unit
     ("GET 4KiB", "/small", None, 16, "ops"),
+    ("GET 4KiB 3 hops", "/small?hops=3", None, 16, "ops"),
     ("PUT 4KiB", "/small", SMALL, 16, "ops"),
     ("GET 64MiB stream", "/large", None, 2, "MB"),
     ("GET 64MiB pathsend", "/large?pathsend", None, 2, "MB"),
@@ -358,7 +366,7 @@ CASES = [
 ]
 
 
-def measure(server, seconds, server_core, client_core, data_dir):
+def measure(server, seconds, server_core, client_core, data_dir, cases=CASES):
     port = free_port()
     argv = [a.format(port=port) for a in SERVERS[server]]
     argv[0] = os.path.join(VENV_BIN, argv[0])
@@ -370,7 +378,7 @@ def measure(server, seconds, server_core, client_core, data_dir):
     try:
         wait_port(port)
         time.sleep(0.5)
-        for name, path, put_size, conns, unit in CASES:
+        for name, path, put_size, conns, unit in cases:
             script = WRK_PUT.format(size=put_size) if put_size else ""
             url = "http://127.0.0.1:%d%s" % (port, path)
             # warm-up, not counted
@@ -412,6 +420,7 @@ def main():
     p.add_argument("--server-core", default="1")
     p.add_argument("--client-core", default="0")
     p.add_argument("--json", help="write results to this file")
+    p.add_argument("--cases", help="comma-separated substrings of case names")
     args = p.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
@@ -422,10 +431,19 @@ def main():
         with open(os.path.join(data_dir, "large"), "wb") as f:
             for _ in range(LARGE // CHUNK):
                 f.write(os.urandom(CHUNK))
+        cases = CASES
+        if args.cases:
+            want = args.cases.split(",")
+            cases = [c for c in CASES if any(w in c[0] for w in want)]
         results = []
         for server in args.servers.split(","):
             results += measure(
-                server, args.seconds, args.server_core, args.client_core, data_dir
+                server,
+                args.seconds,
+                args.server_core,
+                args.client_core,
+                data_dir,
+                cases,
             )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

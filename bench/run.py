@@ -522,6 +522,9 @@ def finish(r):
         "p50_ms": r["p50_ms"],
         "p99_ms": r["p99_ms"],
         "cpu_us_per_op": r["cpu_s"] / ops * 1e6 if ops else None,
+        # share of the server core used: below ~0.9 the server waited
+        # (fsync, thread hand-offs, the client) rather than ran out of CPU
+        "server_util": r["cpu_s"] / secs,
         "errors": r["errors"],
     }
 
@@ -569,6 +572,16 @@ def short(r):
     )
 
 
+def ratio_text(o, m):
+    """Throughput ratio, then the steadier ratio of server CPU per operation."""
+    if not o or not m or "error" in o or "error" in m or not m["ops_s"]:
+        return "-"
+    text = "%.1fx" % (o["ops_s"] / m["ops_s"])
+    if o.get("cpu_us_per_op") and m.get("cpu_us_per_op"):
+        text += " (cpu %.1fx)" % (m["cpu_us_per_op"] / o["cpu_us_per_op"])
+    return text
+
+
 # Targets from issue 5; each returns (text, ok) or None when not applicable.
 def check_target(case, ours, moto):
     if not ours or "error" in ours:
@@ -609,7 +622,7 @@ def print_table(results, sizes):
         head += " | %-49s" % who
     ours = [n for n in names if n != "moto"]
     for who in ours:
-        head += " | %-38s" % ("%s: x moto, target" % who)
+        head += " | %-49s" % ("%s: x moto, target" % who)
     print(head)
     print("-" * len(head))
     for case, label, _m in CASES:
@@ -621,12 +634,9 @@ def print_table(results, sizes):
             line += " |" + "".join(" %9s" % fmt(r, k, f) for k, _h, f in cols)
         for who in ours:
             o, m = results[who].get(case), moto.get(case)
-            ratio = "-"
-            if o and m and "error" not in o and "error" not in m and m["ops_s"]:
-                ratio = "%.1fx" % (o["ops_s"] / m["ops_s"])
             tgt = check_target(case, o, m)
             tgt_s = "%s %s" % (tgt[0], "PASS" if tgt[1] else "MISS") if tgt else ""
-            line += " | %6s %-31s" % (ratio, tgt_s)
+            line += " | %-17s %-31s" % (ratio_text(o, m), tgt_s)
         print(line)
     for who, rs in results.items():
         for case, r in rs.items():
@@ -636,6 +646,41 @@ def print_table(results, sizes):
                 print("%s %s: %d failed requests" % (who, case, r["errors"]))
         if "error" in rs:
             print("%s: %s" % (who, rs["error"]))
+
+
+def print_markdown(results, sizes):
+    """The same figures as a Markdown table, for docs/benchmarks.md."""
+    names = list(results)
+    moto = results.get("moto", {})
+    head = ["case"] + ["%s ops/s, MB/s, p50/p99 ms, CPU/op" % n for n in names]
+    head += ["%s vs moto, target" % n for n in names if n != "moto"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for case, label, _m in CASES:
+        rows = [results[n].get(case) for n in names]
+        if all(r is None for r in rows):
+            continue
+        cells = [label.format(**{k: human(v) for k, v in sizes.items()})]
+        for r in rows:
+            if not r or "error" in r:
+                cells.append("error" if r else "-")
+                continue
+            cpu = r["cpu_us_per_op"] or 0
+            cpu_s = "%.0f us" % cpu if cpu < 10000 else "%.1f ms" % (cpu / 1000)
+            cells.append(
+                "%.0f, %.0f, %.2f/%.2f, %s"
+                % (r["ops_s"], r["mb_s"], r["p50_ms"], r["p99_ms"], cpu_s)
+            )
+        for n in names:
+            if n == "moto":
+                continue
+            o, m = results[n].get(case), moto.get(case)
+            ratio = ratio_text(o, m)
+            tgt = check_target(case, o, m)
+            if tgt:
+                ratio += ", %s %s" % (tgt[0], "PASS" if tgt[1] else "MISS")
+            cells.append(ratio)
+        print("| " + " | ".join(cells) + " |")
 
 
 def human(v):
@@ -655,6 +700,10 @@ def main(argv=None):
     p.add_argument("--client-core", default="0")
     p.add_argument("--client", choices=["wrk", "python"], help="default: wrk if found")
     p.add_argument("--json", help="write the results as JSON to this file")
+    p.add_argument("--markdown", action="store_true", help="also print Markdown")
+    p.add_argument(
+        "--from-json", help="print the tables of an earlier --json run; no servers"
+    )
     args = p.parse_args(argv)
     if args.client is None:
         args.client = "wrk" if shutil.which("wrk") else "python"
@@ -668,6 +717,13 @@ def main(argv=None):
         sizes.update({"multipart": 256 * MiB, "part": 16 * MiB})
         args.seconds = args.seconds or 5
         args.warmup = 1 if args.warmup is None else args.warmup
+    if args.from_json:
+        with open(args.from_json) as f:
+            doc = json.load(f)
+        print_table(doc["results"], doc["sizes"])
+        print()
+        print_markdown(doc["results"], doc["sizes"])
+        return 0
     selected = set(args.cases.split(","))
     results = {}
     workdir = tempfile.mkdtemp(prefix="exordos-bench-")
@@ -680,6 +736,9 @@ def main(argv=None):
         shutil.rmtree(workdir, ignore_errors=True)
     print()
     print_table(results, sizes)
+    if args.markdown:
+        print()
+        print_markdown(results, sizes)
     if args.json:
         doc = {
             "sizes": sizes,

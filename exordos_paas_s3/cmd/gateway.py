@@ -81,8 +81,8 @@ def root_credentials(conf: cfg.ConfigOpts, data_dir: str) -> tuple[str, str]:
 
 
 async def build(conf: cfg.ConfigOpts):
-    """The object graph: (s3 app, admin app or None, closers)."""
-    from exordos_paas_s3.gateway import authorization, bucket_access, server
+    """The object graph: (s3 app, admin app, close coroutine function)."""
+    from exordos_paas_s3.gateway import admin, authorization, bucket_access, server
     from exordos_paas_s3.gateway.auth import identities, sigv4
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
@@ -109,20 +109,19 @@ async def build(conf: cfg.ConfigOpts):
         authorize=authorization.Authorizer(store, access_cache),
         identities=store,
     )
-    app = server.S3App(services, authenticator, Router(conf.virtual_host_domain))
-    admin_app = None
-    try:
-        from exordos_paas_s3.gateway import admin
-    except ImportError:
-        LOG.warning("gateway.admin is not available: no admin listener")
-    else:
-        admin_app = admin.make_admin_app(
-            store,
-            root_access_key=root_access,
-            root_secret_key=root_secret,
-            storage=storage,
-            region=conf.region,
-        )
+    app = server.S3App(
+        services,
+        authenticator,
+        Router(conf.virtual_host_domain),
+        access_log=conf.access_log,
+    )
+    admin_app = admin.make_admin_app(
+        store,
+        root_access_key=root_access,
+        root_secret_key=root_secret,
+        storage=storage,
+        region=conf.region,
+    )
 
     async def close() -> None:
         await backend.close()
@@ -185,9 +184,10 @@ class _GranianServer:
 async def serve(conf: cfg.ConfigOpts) -> None:
     app, admin_app, close = await build(conf)
     kind = _GranianServer if conf.server == "granian" else _UvicornServer
-    servers = [kind(app, *_split_listen(conf.listen))]
-    if admin_app is not None:
-        servers.append(kind(admin_app, *_split_listen(conf.admin_listen)))
+    servers = [
+        kind(app, *_split_listen(conf.listen)),
+        kind(admin_app, *_split_listen(conf.admin_listen)),
+    ]
     loop = asyncio.get_running_loop()
 
     def stop(signame: str) -> None:

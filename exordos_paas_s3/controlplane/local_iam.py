@@ -25,8 +25,7 @@ import logging
 import time
 import uuid as sys_uuid
 
-from gcl_iam import algorithms
-from gcl_iam import drivers
+from gcl_iam import algorithms, drivers
 
 LOG = logging.getLogger(__name__)
 

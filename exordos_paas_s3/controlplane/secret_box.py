@@ -94,9 +94,7 @@ def seal(plaintext: str | None, column: str) -> str | None:
     if plaintext is None:
         return None
     nonce = secrets.token_bytes(_NONCE_SIZE)
-    sealed = aead.AESGCM(_key()).encrypt(
-        nonce, plaintext.encode(), column.encode()
-    )
+    sealed = aead.AESGCM(_key()).encrypt(nonce, plaintext.encode(), column.encode())
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
@@ -112,8 +110,6 @@ def open_sealed(value: str | None, column: str) -> str | None:
     try:
         raw = base64.urlsafe_b64decode(value[len(PREFIX) :])
         nonce, sealed = raw[:_NONCE_SIZE], raw[_NONCE_SIZE:]
-        return (
-            aead.AESGCM(_key()).decrypt(nonce, sealed, column.encode()).decode()
-        )
+        return aead.AESGCM(_key()).decrypt(nonce, sealed, column.encode()).decode()
     except (InvalidTag, binascii.Error, ValueError):
         raise SealedSecretUnreadable(column=column) from None

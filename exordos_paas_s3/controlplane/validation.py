@@ -59,7 +59,9 @@ class InvalidBody(ra_exc.ValidationErrorException):
 
 
 class UnsupportedContentType(ra_exc.RestAlchemyException):
-    message = "Content-Type '%(content_type)s' is not supported; use one of: %(supported)s."
+    message = (
+        "Content-Type '%(content_type)s' is not supported; use one of: %(supported)s."
+    )
     code = 415
 
 

@@ -24,6 +24,7 @@ only calls ``update`` while something is left to do.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -87,6 +88,9 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
             if admin_url and access_key and secret_key
             else None
         )
+        # An admin URL alone overrides the listener in gateway.conf, whose
+        # root credentials are still used (the stand's nodes share a host).
+        self._admin_url = admin_url
         self._clock = clock
         self._client: gc.GatewayAdminClient | None = None
         self._client_error = ""
@@ -361,6 +365,8 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         except (OSError, ValueError) as exc:
             # Normal on a fresh node until the gateway config is delivered.
             return None, f"gateway is not configured yet: {exc}"
+        if self._explicit is None and self._admin_url:
+            endpoint = dataclasses.replace(endpoint, url=self._admin_url)
         return gc.GatewayAdminClient(endpoint), ""
 
     def _read_actual(self) -> tuple[dict[str, tp.Any] | None, str]:

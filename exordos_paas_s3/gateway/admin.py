@@ -231,9 +231,10 @@ class AdminApp:
             self._writes += 1
         query = _query(scope)
         if query:
-            if name != "bucket" or not set(query) <= {"force"}:
+            # Only a bucket delete takes one (force); anything else is a typo.
+            if (name, method) != ("bucket", "DELETE") or set(query) != {"force"}:
                 raise HTTPError(400, "BadRequest", "unknown query parameter(s)")
-            params = {**params, "query": query}
+            params = {**params, "force": query["force"]}
         body = (
             await self._read_json(receive) if method in ("PUT", "POST", "PATCH") else {}
         )
@@ -423,9 +424,9 @@ class AdminApp:
         return _Response(201 if changed else 200, doc)
 
     async def _bucket_delete(
-        self, body: dict, bucket: str, query: dict[str, str] | None = None
+        self, body: dict, bucket: str, force: str = "false"
     ) -> _Response:
-        force = (query or {}).get("force", "false").lower()
+        force = force.lower()
         if force not in ("true", "false"):
             raise HTTPError(400, "BadRequest", "force must be true or false")
         await bucket_settings.delete(

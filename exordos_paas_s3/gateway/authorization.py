@@ -156,6 +156,12 @@ def actions_for(
             extra.append("s3:PutObjectLegalHold")
         if extra:
             actions = (*actions, *extra)
+    elif operation in (Op.DeleteObject, Op.PutObjectRetention):
+        # The header asks to bypass GOVERNANCE retention: that needs its own
+        # permission (AWS "Bypassing governance mode").
+        bypass = headers.get("x-amz-bypass-governance-retention", "")
+        if bypass.strip().lower() == "true":
+            actions = (*actions, "s3:BypassGovernanceRetention")
     elif operation is Op.CreateBucket:
         extra = []
         if has_acl_headers(headers):
@@ -222,6 +228,8 @@ class Authorizer:
         self.cache = cache
         self.account_id = account_id or account_id_for(identities.root.canonical_id)
         self.root_arn = f"arn:aws:iam::{self.account_id}:root"
+        # aws:CurrentTime of the current second, formatted once per second.
+        self._clock: tuple[int, str] = (0, "")
 
     def __repr__(self) -> str:
         return f"<Authorizer account={self.account_id}>"
@@ -249,6 +257,11 @@ class Authorizer:
         (CopyObject's source, each key of DeleteObjects).
         """
         if principal is not None and principal.is_root:
+            # Allowed, but an ACL the bucket forbids is still refused.
+            if bucket is not None and operation in _WRITES:
+                if has_acl_headers(request.headers):
+                    access = await self.cache.get(request.storage, bucket)
+                    self._check_acl_headers(access, request.headers)
             return
         if operation is Op.DeleteObjects and key is None:
             # No permission of its own: the handler authorizes
@@ -265,7 +278,9 @@ class Authorizer:
         access = await self.cache.get(request.storage, bucket)
         keys = self._keys(operation, request, version_id)
         if access.needs_object_tags and operation.scope is Scope.OBJECT:
-            keys.update(await self._existing_tags(request, bucket.name, key, version_id))
+            keys.update(
+                await self._existing_tags(request, bucket.name, key, version_id)
+            )
         identity = self.identities.identity_policies(principal)
         restrict = acl_rules.policy_restriction(
             access.public_access_block, access.policy, self.account_id
@@ -285,7 +300,7 @@ class Authorizer:
                 action, principal, access, request, key, version_id
             ):
                 raise errors.AccessDenied()
-        if operation in _WRITES or operation is Op.PutObjectAcl:
+        if operation in _WRITES:
             self._check_acl_headers(access, headers)
 
     def _identity_only(
@@ -324,9 +339,7 @@ class Authorizer:
     ) -> policy_lang.RequestContext:
         if operation.scope is Scope.SERVICE:
             resource = "arn:aws:s3:::*"
-        elif operation.scope is Scope.OBJECT or (
-            operation is Op.DeleteObjects and key
-        ):
+        elif operation.scope is Scope.OBJECT or (operation is Op.DeleteObjects and key):
             resource = f"arn:aws:s3:::{bucket}/{key}"
         else:
             resource = f"arn:aws:s3:::{bucket}"
@@ -345,18 +358,26 @@ class Authorizer:
             keys=keys,
         )
 
-    @staticmethod
+    def _now(self) -> tuple[int, str]:
+        second = int(time.time())
+        if self._clock[0] != second:
+            self._clock = (
+                second,
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)),
+            )
+        return self._clock
+
     def _keys(
-        operation: Operation, request: Request, version_id: str | None
+        self, operation: Operation, request: Request, version_id: str | None
     ) -> dict[str, Any]:
         """The request's condition keys (IAM global keys and S3 keys)."""
         headers = request.headers
-        now = time.time()
+        epoch, current = self._now()
         scope = request.scope or {}
         client = scope.get("client")
         keys: dict[str, Any] = {
-            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "aws:EpochTime": int(now),
+            "aws:CurrentTime": current,
+            "aws:EpochTime": epoch,
             "aws:SecureTransport": scope.get("scheme") == "https",
         }
         if client:

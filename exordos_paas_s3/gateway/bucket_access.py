@@ -136,7 +136,9 @@ async def load(
             ownership = acl_rules.parse_ownership_controls(raw_ownership)
         except errors.S3Error:
             LOG.error("bucket %s: stored ownership controls are invalid", name)
-    grants = parse_stored_acl(await storage.get_bucket_doc(name, DOC_ACL), info.owner_id)
+    grants = parse_stored_acl(
+        await storage.get_bucket_doc(name, DOC_ACL), info.owner_id
+    )
     return BucketAccess(
         bucket=name,
         owner_id=info.owner_id,

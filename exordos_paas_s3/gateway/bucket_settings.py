@@ -23,8 +23,10 @@ Bucket documents written here (JSON text unless said otherwise):
 
 - ``policy``: the bucket policy text; "public" means it is exactly
   :func:`policy.public_read_policy` of the bucket.
-- ``object-lock-retention``: ``{"mode": "GOVERNANCE"|"COMPLIANCE", "days": N}``,
-  the default retention of new object versions.
+- ``object-lock``: the ObjectLockConfiguration XML (handlers/object_lock.py),
+  whose default retention rule ``{"mode", "days"}`` sets here; the S3 API
+  applies it to new object versions and shows it in
+  GetObjectLockConfiguration.
 - ``quota``: ``{"quota_bytes": N}``; absent means no quota.
 """
 
@@ -37,12 +39,14 @@ import typing as tp
 
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import policy as policy_lang
+from exordos_paas_s3.gateway import xml as s3xml
+from exordos_paas_s3.gateway.handlers import object_lock
 from exordos_paas_s3.gateway.storage import base as storage_base
 
 LOG = logging.getLogger(__name__)
 
 DOC_POLICY = "policy"
-DOC_DEFAULT_RETENTION = "object-lock-retention"
+DOC_DEFAULT_RETENTION = object_lock.DOC_CONFIG
 DOC_QUOTA = "quota"
 
 RETENTION_MODES = ("GOVERNANCE", "COMPLIANCE")
@@ -118,6 +122,23 @@ async def _doc_json(storage: storage_base.Storage, bucket: str, name: str) -> tp
         return None
 
 
+async def _default_retention(
+    storage: storage_base.Storage, bucket: str
+) -> dict[str, tp.Any] | None:
+    raw = await storage.get_bucket_doc(bucket, DOC_DEFAULT_RETENTION)
+    if not raw:
+        return None
+    try:
+        rule = object_lock.parse_configuration(raw)
+    except errors.S3Error:
+        LOG.error("bucket %s: the object lock configuration does not parse", bucket)
+        return None
+    if rule is None:
+        return None
+    # S3 counts a retention year as 365 days; the control plane speaks days.
+    return {"mode": rule.mode, "days": rule.days or rule.years * 365}
+
+
 async def is_empty(storage: storage_base.Storage, bucket: str) -> bool:
     """No object version, delete marker or multipart upload left."""
     versions = await storage.list_object_versions(bucket, max_keys=1)
@@ -140,7 +161,7 @@ async def report(
         "created": info.created,
         "versioning": info.versioning,
         "object_lock": info.object_lock_enabled,
-        "retention": await _doc_json(storage, info.name, DOC_DEFAULT_RETENTION),
+        "retention": await _default_retention(storage, info.name),
         "quota_bytes": int(quota.get("quota_bytes") or 0),
         "public": policy_text is not None and policy_text.decode() == public_text,
         "has_policy": policy_text is not None,
@@ -181,14 +202,16 @@ async def apply(
         info = await storage.update_bucket(name, versioning=want)
         changed = True
 
-    retention = await _doc_json(storage, name, DOC_DEFAULT_RETENTION)
+    retention = await _default_retention(storage, name)
     if retention != settings.retention:
         if settings.retention is None:
             await storage.delete_bucket_doc(name, DOC_DEFAULT_RETENTION)
         else:
-            await storage.put_bucket_doc(
-                name, DOC_DEFAULT_RETENTION, json.dumps(settings.retention).encode()
+            rule = object_lock.DefaultRule(
+                mode=settings.retention["mode"], days=settings.retention["days"]
             )
+            document = s3xml.serialize(object_lock.configuration_element(rule))
+            await storage.put_bucket_doc(name, DOC_DEFAULT_RETENTION, document)
         changed = True
 
     quota = (await _doc_json(storage, name, DOC_QUOTA) or {}).get("quota_bytes", 0)

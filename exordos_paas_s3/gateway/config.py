@@ -82,6 +82,12 @@ OPTS = [
         default=900.0,
         help="Seconds a signed request's time may differ from the server's.",
     ),
+    cfg.BoolOpt(
+        "access-log",
+        default=False,
+        help="Log one line per S3 request (request id, client, principal, "
+        "method, operation, resource, status).",
+    ),
     cfg.StrOpt(
         "log-level",
         default="INFO",

@@ -59,6 +59,7 @@ AuthorizationQueryParametersError = _error(
     400,
     "Error parsing the X-Amz-Credential parameter.",
 )
+BadRequest = _error("BadRequest", 400, "Bad Request")
 BadDigest = _error(
     "BadDigest", 400, "The Content-MD5 you specified did not match what we received."
 )
@@ -108,6 +109,11 @@ InvalidStorageClass = _error(
     "InvalidStorageClass", 400, "The storage class you specified is not valid."
 )
 InvalidTag = _error("InvalidTag", 400, "The tag provided was not a valid tag.")
+InvalidRetentionPeriod = _error(
+    "InvalidRetentionPeriod",
+    400,
+    "Default retention period must be a positive integer value.",
+)
 KeyTooLongError = _error("KeyTooLongError", 400, "Your key is too long.")
 AccessControlListNotSupported = _error(
     "AccessControlListNotSupported", 400, "The bucket does not allow ACLs"
@@ -135,6 +141,17 @@ MalformedACLError = _error(
     "published schema.",
 )
 MalformedPolicy = _error("MalformedPolicy", 400, "Policy has invalid resource.")
+InvalidPolicyDocument = _error(
+    "InvalidPolicyDocument",
+    400,
+    "The content of the form does not meet the conditions specified in the "
+    "policy document.",
+)
+MaxPostPreDataLengthExceeded = _error(
+    "MaxPostPreDataLengthExceeded",
+    400,
+    "Your POST request fields preceeding the upload file was too large.",
+)
 MalformedXML = _error(
     "MalformedXML",
     400,
@@ -169,6 +186,13 @@ InvalidURI = _error("InvalidURI", 400, "Couldn't parse the specified URI.")
 
 # 403
 AccessDenied = _error("AccessDenied", 403, "Access Denied")
+AccessForbidden = _error(
+    "AccessForbidden",
+    403,
+    "CORSResponse: This CORS request is not allowed. This is usually because the "
+    "evalution of Origin, request method / Access-Control-Request-Method or "
+    "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+)
 InvalidAccessKeyId = _error(
     "InvalidAccessKeyId",
     403,
@@ -214,6 +238,11 @@ NoSuchPublicAccessBlockConfiguration = _error(
     "NoSuchPublicAccessBlockConfiguration",
     404,
     "The public access block configuration was not found.",
+)
+NoSuchObjectLockConfiguration = _error(
+    "NoSuchObjectLockConfiguration",
+    404,
+    "The specified object does not have a ObjectLock configuration.",
 )
 ObjectLockConfigurationNotFoundError = _error(
     "ObjectLockConfigurationNotFoundError",

@@ -159,6 +159,11 @@ class Operation(enum.Enum):
     RestoreObject = ("s3:RestoreObject", _O)
     SelectObjectContent = ("s3:GetObject", _O)
 
+    # The CORS preflight ("OPTIONS object"). Never authorized: browsers send
+    # it without credentials and the bucket's CORS rules decide; the action
+    # is nominal.
+    OptionsObject = ("s3:GetObject", _O)
+
     # --- multipart ---------------------------------------------------------
     CreateMultipartUpload = ("s3:PutObject", _O)
     UploadPart = ("s3:PutObject", _O)

@@ -129,6 +129,9 @@ class Request:
 
     @property
     def resource(self) -> str:
+        if self.operation is None:
+            # Not routed yet (the router refused the request): the raw path.
+            return self.path or "/"
         if self.key:
             return f"/{self.bucket}/{self.key}"
         return f"/{self.bucket}" if self.bucket else "/"

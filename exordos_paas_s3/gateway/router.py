@@ -197,12 +197,20 @@ def parse_delete(bucket: str, key: str, query: Mapping[str, str], headers) -> Op
     return Op.DeleteObject
 
 
+def parse_options(bucket: str, key: str, query: Mapping[str, str], headers) -> Op:
+    if not bucket:
+        raise errors.MethodNotAllowed(resource="/")
+    # A CORS preflight for the bucket or any key in it.
+    return Op.OptionsObject
+
+
 _PARSERS = {
     "GET": parse_get,
     "HEAD": parse_head,
     "PUT": parse_put,
     "POST": parse_post,
     "DELETE": parse_delete,
+    "OPTIONS": parse_options,
 }
 
 
@@ -253,10 +261,6 @@ class Router:
         """``path`` is the percent-decoded request path."""
         parser = _PARSERS.get(method)
         if parser is None:
-            if method == "OPTIONS":
-                raise errors.NotImplemented_(
-                    "CORS preflight requests are not implemented.", resource=path
-                )
             raise errors.MethodNotAllowed(resource=path, Method=method)
         bucket = self.bucket_from_host(headers.get("host", ""))
         if bucket:

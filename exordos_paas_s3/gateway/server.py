@@ -32,12 +32,15 @@ from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.auth import chunked as auth_chunked
 from exordos_paas_s3.gateway.auth import sigv4
-from exordos_paas_s3.gateway.handlers import HANDLERS
+from exordos_paas_s3.gateway.handlers import HANDLERS, cors
 from exordos_paas_s3.gateway.operations import Operation, Scope
 from exordos_paas_s3.gateway.request import Request, Response, Services
 from exordos_paas_s3.gateway.router import Router, parse_query
 
 LOG = logging.getLogger(__name__)
+# One line per request when enabled (--access-log); off by default because
+# formatting costs more than the whole small-GET budget allows to spare.
+ACCESS_LOG = logging.getLogger("exordos_paas_s3.gateway.access")
 
 STREAM_CHUNK = 1024 * 1024
 
@@ -93,6 +96,12 @@ def _headers_of(scope) -> dict[str, str]:
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
+        if not value.isascii():
+            # Clients send (and sign) non-ASCII values as UTF-8.
+            try:
+                value = raw_value.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         if name in headers:
             headers[name] = headers[name] + "," + value
         else:
@@ -122,10 +131,13 @@ class S3App:
         services: Services,
         authenticator: sigv4.Authenticator,
         router: Router,
+        *,
+        access_log: bool = False,
     ) -> None:
         self.services = services
         self.authenticator = authenticator
         self.router = router
+        self.access_log = access_log
         # x-amz-id-2 names the serving host; fixed per process.
         self._host_id = base64.b64encode(os.urandom(24)).decode()
         self._host_id_b = self._host_id.encode()
@@ -144,15 +156,35 @@ class S3App:
             req = self._request(scope, body, request_id)
             response = await self._pipeline(req)
         except errors.S3Error as exc:
-            response = self._error(exc, req)
+            response = self._error(exc, req, request_id)
         except ClientDisconnected:
             return
         except Exception:
             LOG.exception("request %s failed", request_id)
-            response = self._error(errors.InternalError(), req)
+            response = self._error(errors.InternalError(), req, request_id)
+        if req is not None and req.bucket and "origin" in req.headers:
+            # Only browsers send Origin: other requests skip CORS entirely.
+            await cors.add_response_headers(req, response)
         if not body.done and _has_body(scope):
             response.headers["connection"] = "close"
         await self._render(response, scope, send, request_id)
+        if self.access_log:
+            self._log_access(req, scope, response, request_id)
+
+    @staticmethod
+    def _log_access(req, scope, response: Response, request_id: str) -> None:
+        client = scope.get("client") or ("-", 0)
+        principal = req.principal if req is not None else None
+        ACCESS_LOG.info(
+            "%s %s %s %s %s %s %d",
+            request_id,
+            client[0],
+            principal.name if principal is not None else "-",
+            scope["method"],
+            req.operation.name if req is not None and req.operation else "-",
+            req.resource if req is not None else scope.get("path", "-"),
+            response.status,
+        )
 
     # --- the pipeline ------------------------------------------------------
 
@@ -182,6 +214,11 @@ class S3App:
         route = self.router.resolve(req.method, req.path, req.query, req.headers)
         op = route.operation
         req.operation, req.bucket, req.key = op, route.bucket, route.key
+        if op is Operation.OptionsObject or op is Operation.PostObject:
+            # A CORS preflight carries no credentials: the bucket's CORS
+            # rules decide (AWS "OPTIONS object"). A browser POST carries them
+            # as form fields: its handler verifies and authorizes them.
+            return await HANDLERS[op](req)
         # 2. authenticate
         auth = self.authenticator.authenticate(
             sigv4.RequestView(req.method, req.raw_path, req.query_string, req.headers)
@@ -200,6 +237,12 @@ class S3App:
         # 3. authorize (bucket ownership needs the bucket first)
         if op.scope is not Scope.SERVICE and op is not Operation.CreateBucket:
             req.bucket_info = await req.storage.get_bucket(req.bucket)
+            expected = req.headers.get("x-amz-expected-bucket-owner")
+            if expected is not None and expected not in (
+                req.bucket_info.owner_id,
+                getattr(self.services.authorize, "account_id", None),
+            ):
+                raise errors.AccessDenied()
         decision = self.services.authorize(op, req.principal, req.bucket_info, req)
         if decision is not None:
             await decision
@@ -213,7 +256,9 @@ class S3App:
 
     # --- render --------------------------------------------------------------
 
-    def _error(self, exc: errors.S3Error, req: Request | None) -> Response:
+    def _error(
+        self, exc: errors.S3Error, req: Request | None, request_id: str
+    ) -> Response:
         root = s3xml.Element("Error", [])
         root.add("Code", exc.code)
         root.add("Message", exc.message)
@@ -223,8 +268,7 @@ class S3App:
         resource = req.resource if req is not None else exc.resource
         if resource is not None:
             root.add("Resource", resource)
-        if req is not None:
-            root.add("RequestId", req.request_id)
+        root.add("RequestId", request_id)
         root.add("HostId", self._host_id)
         return Response(status=exc.status, headers=dict(exc.headers), xml=root)
 
@@ -235,7 +279,12 @@ class S3App:
             (b"x-amz-id-2", self._host_id_b),
         ]
         for name, value in response.headers.items():
-            headers.append((name.encode("latin-1"), value.encode("utf-8")))
+            try:
+                # http.client and botocore read header values as latin-1.
+                raw = value.encode("latin-1")
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8")
+            headers.append((name.encode("latin-1"), raw))
         reader = response.reader
         body = response.body
         if response.xml is not None:

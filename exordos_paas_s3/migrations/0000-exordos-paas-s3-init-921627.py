@@ -154,7 +154,7 @@ class MigrationStep(migrations.AbstractMigrationStep):
         expressions += [
             "CREATE UNIQUE INDEX s3_access_keys_access_key_idx "
             "ON s3_access_keys (access_key);",
-            'CREATE UNIQUE INDEX s3_policy_attachments_user_policy_idx '
+            "CREATE UNIQUE INDEX s3_policy_attachments_user_policy_idx "
             'ON s3_policy_attachments ("user", policy);',
         ]
         for expression in expressions:

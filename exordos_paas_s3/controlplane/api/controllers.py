@@ -32,8 +32,7 @@ from restalchemy.api import packers as ra_packers
 from restalchemy.api import resources as ra_resources
 from restalchemy.dm import types as ra_types
 
-from exordos_paas_s3.controlplane import iam
-from exordos_paas_s3.controlplane import validation
+from exordos_paas_s3.controlplane import iam, validation
 from exordos_paas_s3.controlplane.dm import models
 
 LOG = logging.getLogger(__name__)
@@ -65,9 +64,7 @@ _NOT_DESIRED_STATE = {"name", "description", "force_delete"}
 
 
 def _fields(**fields):
-    return field_p.FieldsPermissions(
-        default=RW, fields={**_COMMON_READ_ONLY, **fields}
-    )
+    return field_p.FieldsPermissions(default=RW, fields={**_COMMON_READ_ONLY, **fields})
 
 
 def _resource(model_class, **fields):
@@ -137,11 +134,15 @@ class _PolicyMixin:
         creators = self.model.properties.properties
         for name, value in values.items():
             creator = creators.get(name)
-            if creator is None or value is None:
+            if creator is None:
                 continue
             property_type = creator.get_property_type()
             if not isinstance(property_type, ra_types.BaseType):
                 continue  # a relationship: resolved and checked by RA
+            if value is None:
+                if isinstance(property_type, ra_types.AllowNone):
+                    continue
+                raise validation.InvalidField(field=name, reason="must not be null")
             if not property_type.validate(value):
                 raise validation.InvalidField(
                     field=name,
@@ -154,7 +155,9 @@ class _PolicyMixin:
             action = iam.FIELD_WRITE_ACTIONS.get((self.__policy_name__, field))
             if action is None:
                 continue
-            rule = iam_rules.Rule(self.__policy_service_name__, self.__policy_name__, action)
+            rule = iam_rules.Rule(
+                self.__policy_service_name__, self.__policy_name__, action
+            )
             try:
                 self._enforcer.enforce(rule, do_raise=True)
             except iam_exc.PolicyNotAuthorized:
@@ -189,6 +192,16 @@ class VersionController(
 ):
     __policy_name__ = iam.POLICY_VERSION
     __resource__ = _resource(models.Version)
+
+    def create(self, **kwargs):
+        self._enforce("create")
+        self._enforce_field_writes(kwargs)
+        return super().create(**kwargs)
+
+    def update(self, uuid, **kwargs):
+        self._enforce("update")
+        self._enforce_field_writes(kwargs)
+        return super().update(uuid, **kwargs)
 
 
 class InstanceController(

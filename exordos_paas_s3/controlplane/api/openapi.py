@@ -75,7 +75,9 @@ def main() -> None:
     output.mkdir(parents=True, exist_ok=True)
     path = output / "openapi_user_s3.yaml"
     path.write_text(yaml.safe_dump(specification, sort_keys=False, width=4096))
-    plugin_paths = [p for p in specification["paths"] if p.startswith(PLUGIN_PATH_PREFIX)]
+    plugin_paths = [
+        p for p in specification["paths"] if p.startswith(PLUGIN_PATH_PREFIX)
+    ]
     print(f"{path}: {len(specification['paths'])} paths, {len(plugin_paths)} of s3")
 
 

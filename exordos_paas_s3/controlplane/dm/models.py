@@ -28,14 +28,10 @@ import string
 
 from gcl_sdk.agents.universal.dm import models as ua_models
 from restalchemy.dm import filters as dm_filters
-from restalchemy.dm import models
-from restalchemy.dm import properties
-from restalchemy.dm import relationships
-from restalchemy.dm import types
+from restalchemy.dm import models, properties, relationships, types
 from restalchemy.storage.sql import orm
 
-from exordos_paas_s3.controlplane import secret_box
-from exordos_paas_s3.controlplane import validation
+from exordos_paas_s3.controlplane import secret_box, validation
 
 LOG = logging.getLogger(__name__)
 
@@ -67,6 +63,9 @@ class RetentionMode(str, enum.Enum):
 
 
 STATUSES = [s.value for s in Status]
+
+# Fields the data plane reports rather than the tenant asks for.
+OBSERVED_FIELDS = frozenset({"status", "reason", "is_empty", "updated_at"})
 
 
 def _status_property():
@@ -261,8 +260,12 @@ class InstanceChild(
         self.instance.touch(session=session)
 
     def update(self, session=None, force=False):
+        changed = {name for name, prop in self.properties.items() if prop.is_dirty()}
         super().update(session=session, force=force)
-        self.instance.touch(session=session)
+        # What the data plane reports back (status, emptiness) is not a new
+        # wish: touching the instance for it would wake the builders forever.
+        if changed - OBSERVED_FIELDS:
+            self.instance.touch(session=session)
 
     def delete(self, session=None, **kwargs):
         result = super().delete(session=session, **kwargs)
@@ -301,8 +304,9 @@ class Bucket(InstanceChild):
         mode, days = self.default_retention_mode, self.default_retention_days
         if (mode is None) != (days is None):
             raise validation.InvalidField(
-                field="default_retention_days" if days is None else
-                "default_retention_mode",
+                field="default_retention_days"
+                if days is None
+                else "default_retention_mode",
                 reason="default retention needs both a mode and a number of days",
             )
         if mode is not None and not self.object_lock_enabled:

@@ -18,7 +18,17 @@ pipeline raises it when an operation has no handler); a unit test checks that
 every operation is in exactly one of the two.
 """
 
-from exordos_paas_s3.gateway.handlers import bucket, listing, multipart
+from exordos_paas_s3.gateway.handlers import (
+    access_control,
+    bucket,
+    bucket_config,
+    cors,
+    listing,
+    multipart,
+    object_lock,
+    post_object,
+    tagging,
+)
 from exordos_paas_s3.gateway.handlers import object as object_handlers
 from exordos_paas_s3.gateway.operations import Operation
 
@@ -27,6 +37,16 @@ HANDLERS = {
     **object_handlers.HANDLERS,
     **listing.HANDLERS,
     **multipart.HANDLERS,
+    # Last: ACL, policy, ownership and public access block replace the
+    # owner-only answers of bucket.py / object.py.
+    **access_control.HANDLERS,
+    # Tagging and Object Lock replace the "not configured" answers of bucket.py
+    # and the empty tag set of object.py.
+    **tagging.HANDLERS,
+    **object_lock.HANDLERS,
+    **cors.HANDLERS,
+    **bucket_config.HANDLERS,
+    **post_object.HANDLERS,
 }
 
 NOT_IMPLEMENTED = frozenset(op for op in Operation if op not in HANDLERS)

@@ -20,7 +20,12 @@ from urllib import parse as urlparse
 
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import xml as s3xml
-from exordos_paas_s3.gateway.handlers import integrity
+from exordos_paas_s3.gateway.handlers import (
+    access_control,
+    integrity,
+    object_lock,
+    version_docs,
+)
 from exordos_paas_s3.gateway.operations import Operation
 from exordos_paas_s3.gateway.request import (
     Request,
@@ -68,17 +73,7 @@ _UNSUPPORTED_HEADERS = (
     "x-amz-server-side-encryption",
     "x-amz-server-side-encryption-customer-algorithm",
     "x-amz-server-side-encryption-aws-kms-key-id",
-    "x-amz-tagging",
-    "x-amz-object-lock-mode",
-    "x-amz-object-lock-retain-until-date",
-    "x-amz-object-lock-legal-hold",
-    "x-amz-grant-read",
-    "x-amz-grant-write",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control",
 )
-_ACCEPTED_CANNED_ACLS = frozenset(("private", "bucket-owner-full-control"))
 _RESPONSE_OVERRIDES = (
     ("response-content-type", "content-type"),
     ("response-content-language", "content-language"),
@@ -92,8 +87,18 @@ _RESPONSE_OVERRIDES = (
 # --- request reading -------------------------------------------------------
 
 
-def body_size(req: Request) -> int:
-    """The decoded body length; MissingContentLength / EntityTooLarge."""
+async def _capped(body, limit: int):
+    seen = 0
+    async for chunk in body:
+        seen += len(chunk)
+        if seen > limit:
+            raise errors.EntityTooLarge(MaxSizeAllowed=str(limit))
+        yield chunk
+
+
+def body_size(req: Request) -> int | None:
+    """The decoded body length (None: HTTP chunked without a length);
+    MissingContentLength / EntityTooLarge."""
     if req.chunked is not None:
         value = req.headers.get("x-amz-decoded-content-length")
         if value is None:
@@ -109,6 +114,11 @@ def body_size(req: Request) -> int:
     else:
         length = req.content_length()
         if length is None:
+            if "chunked" in req.headers.get("transfer-encoding", "").lower():
+                # HTTP chunked without a length: size known at the end only;
+                # the limit is enforced while streaming.
+                req.body = _capped(req.body, req.settings.max_single_put)
+                return None
             raise errors.MissingContentLength()
         size = length
     if size > req.settings.max_single_put:
@@ -125,10 +135,14 @@ def check_unsupported_headers(req: Request) -> None:
             raise errors.NotImplemented_(
                 f"The header {name} is not implemented yet.", Header=name
             )
-    acl = headers.get("x-amz-acl")
-    if acl is not None and acl not in _ACCEPTED_CANNED_ACLS:
+    # ACL headers were validated by the authorize step; PutObject and
+    # CopyObject store them (access_control.store_new_object_acl), a
+    # multipart upload cannot carry them to its object yet.
+    if req.operation is Operation.CreateMultipartUpload and (
+        access_control.sets_object_acl(headers)
+    ):
         raise errors.NotImplemented_(
-            f"The canned ACL {acl!r} is not implemented yet.", Header="x-amz-acl"
+            "ACLs on multipart uploads are not implemented yet.", Header="x-amz-acl"
         )
 
 
@@ -137,6 +151,18 @@ def metadata_from_headers(req: Request) -> tuple[str, dict, dict, str]:
     headers = req.headers
     content_type = headers.get("content-type") or "binary/octet-stream"
     system = {name: headers[name] for name in SYSTEM_HEADERS if name in headers}
+    encoding = system.get("content-encoding")
+    if encoding is not None and "aws-chunked" in encoding:
+        # aws-chunked describes this request's transfer, not the object.
+        kept = [
+            e.strip()
+            for e in encoding.split(",")
+            if e.strip() not in ("aws-chunked", "")
+        ]
+        if kept:
+            system["content-encoding"] = ", ".join(kept)
+        else:
+            del system["content-encoding"]
     user: dict[str, str] = {}
     size = 0
     for name, value in headers.items():
@@ -187,14 +213,11 @@ def write_precondition(req: Request):
     match = req.headers.get("if-match")
     if none_match is None and match is None:
         return None
-    if none_match is not None and none_match.strip() != "*":
-        raise errors.NotImplemented_(
-            "If-None-Match on writes supports only '*'.", Header="If-None-Match"
-        )
 
     def precondition(current: ObjectInfo | None) -> None:
         exists = current is not None and not current.is_delete_marker
-        if none_match is not None and exists:
+        # "*" matches any existing object; an ETag list only those ETags.
+        if none_match is not None and exists and etag_matches(none_match, current.etag):
             raise errors.PreconditionFailed(Condition="If-None-Match")
         if match is not None:
             if not exists:
@@ -341,7 +364,9 @@ def part_range(info: ObjectInfo, value: str) -> tuple[int, int]:
         )
     sizes = info.part_sizes or [info.size]
     if number > len(sizes):
-        raise errors.InvalidPartNumber(
+        # AWS documents 416 InvalidPartNumber, but answers 400 InvalidPart
+        # (s3-tests test_multipart_get_part, which passes on AWS).
+        raise errors.InvalidPart(
             PartNumberRequested=str(number), ActualPartCount=str(len(sizes))
         )
     start = sum(sizes[: number - 1])
@@ -361,11 +386,24 @@ async def _lookup(req: Request, version_id: str | None) -> ObjectInfo:
 
 
 async def get_object(req: Request) -> Response:
-    return await _read(req, head=False)
+    try:
+        return await _read(req, head=False)
+    except errors.NoSuchKey as exc:
+        raise _not_a_delete_marker(exc) from None
 
 
 async def head_object(req: Request) -> Response:
-    return await _read(req, head=True)
+    try:
+        return await _read(req, head=True)
+    except errors.NoSuchKey as exc:
+        raise _not_a_delete_marker(exc) from None
+
+
+def _not_a_delete_marker(exc: errors.S3Error) -> errors.S3Error:
+    # A missing key says whether a delete marker hides it (s3-tests
+    # check_delete_marker expects "false" on unversioned buckets).
+    exc.headers.setdefault("x-amz-delete-marker", "false")
+    return exc
 
 
 async def _read(req: Request, head: bool) -> Response:
@@ -377,6 +415,19 @@ async def _read(req: Request, head: bool) -> Response:
         raise errors.InvalidRequest(
             "Cannot specify both Range header and partNumber query parameter."
         )
+    if not head and range_header is None and part_number is None:
+        # The common case in one storage call: the opened version's metadata
+        # drives conditionals and headers (the bytes are read lazily).
+        reader = await req.storage.open_object(req.bucket, req.key, version_id)
+        info = reader.info
+        if info.is_delete_marker:
+            await _lookup(req, version_id)
+        response = check_read_conditions(req, info)
+        if response is not None:
+            return response
+        response = _object_response(req, info, None, None)
+        response.reader = reader
+        return response
     if not head:
         # Open first and take the metadata from the opened version: a
         # concurrent overwrite then cannot mix one object's headers with
@@ -446,9 +497,13 @@ async def put_object(req: Request) -> Response:
     check = integrity.BodyCheck(req, size)
     new.checksum_algorithms = check.algorithms
     new.want_sha256 = check.sha256 is not None
+    docs = await version_docs.from_request(req)
+    docs.apply_meta(new.system_meta)
     info = await req.storage.put_object(
         new, req.body, check.verify, write_precondition(req)
     )
+    await version_docs.store(req, info, docs)
+    await access_control.store_new_object_acl(req, info)
     headers = {"etag": quote_etag(info.etag)}
     headers.update(integrity.checksum_headers(info.checksums))
     if info.version_id and info.version_id != "null":
@@ -458,6 +513,7 @@ async def put_object(req: Request) -> Response:
 
 async def delete_object(req: Request) -> Response:
     version_id = req.query.get("versionId") or None
+    await object_lock.check_delete(req, req.key, version_id)
     deleted = await req.storage.delete_object(req.bucket, req.key, version_id)
     headers = {}
     if deleted is not None:
@@ -494,6 +550,7 @@ async def delete_objects(req: Request) -> Response:
                 key=key,
                 version_id=version_id,
             )
+            await object_lock.check_delete(req, key, version_id)
             deleted = await req.storage.delete_object(req.bucket, key, version_id)
         except errors.S3Error as exc:
             err = result.add("Error", [])
@@ -626,6 +683,8 @@ async def copy_object(req: Request) -> Response:
             "The specified copy source is larger than the maximum allowable size "
             "for a copy source: 5368709120"
         )
+    docs = await version_docs.from_request(req, source)
+    docs.apply_meta(system)
     if same and req.query.get("versionId") is None and not _versioned(req):
         # Metadata-only change of the object itself: no data rewrite.
         info = await req.storage.update_object_meta(
@@ -666,6 +725,8 @@ async def copy_object(req: Request) -> Response:
         info = await req.storage.put_object(
             new, reader.stream(), None, write_precondition(req)
         )
+    await version_docs.store(req, info, docs, replace=True)
+    await access_control.store_new_object_acl(req, info)
     result = s3xml.Element("CopyObjectResult", [])
     result.add("LastModified", iso8601(info.last_modified))
     result.add("ETag", quote_etag(info.etag))
@@ -728,7 +789,77 @@ async def get_object_tagging(req: Request) -> Response:
     return Response(xml=root)
 
 
+_OBJECT_ATTRIBUTES = frozenset(
+    ("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize")
+)
+
+
+def _header_int(req: Request, name: str, default: int) -> int:
+    value = req.headers.get(name)
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise errors.InvalidArgument(
+            f"Invalid value for {name}", ArgumentName=name, ArgumentValue=value
+        )
+    return n
+
+
+async def get_object_attributes(req: Request) -> Response:
+    raw = req.headers.get("x-amz-object-attributes", "")
+    wanted = {a.strip() for a in raw.split(",") if a.strip()}
+    if not wanted or not wanted <= _OBJECT_ATTRIBUTES:
+        raise errors.InvalidArgument(
+            "Invalid attribute name specified.",
+            ArgumentName="x-amz-object-attributes",
+            ArgumentValue=raw,
+        )
+    max_parts = min(_header_int(req, "x-amz-max-parts", 1000), 1000)
+    marker = _header_int(req, "x-amz-part-number-marker", 0)
+    info = await _lookup(req, req.query.get("versionId") or None)
+    root = s3xml.Element("GetObjectAttributesResponse", [])
+    if "ETag" in wanted:
+        root.add("ETag", info.etag)
+    if "Checksum" in wanted:
+        sums = [(a, v) for a, v in info.checksums.items() if a in integrity.HEADERS]
+        if sums:
+            checksum = root.add("Checksum", [])
+            for alg, value in sums:
+                checksum.add("Checksum" + alg, value)
+            if "type" in info.checksums:
+                checksum.add("ChecksumType", info.checksums["type"])
+    if "ObjectParts" in wanted and info.parts_count:
+        sizes = info.part_sizes
+        parts = root.add("ObjectParts", [])
+        # The element is PartsCount (botocore maps it to TotalPartsCount).
+        parts.add("PartsCount", str(info.parts_count))
+        parts.add("PartNumberMarker", str(marker))
+        page = list(enumerate(sizes, start=1))[marker : marker + max_parts]
+        truncated = marker + max_parts < len(sizes)
+        if page:
+            parts.add("NextPartNumberMarker", str(page[-1][0]))
+        parts.add("MaxParts", str(max_parts))
+        parts.add("IsTruncated", "true" if truncated else "false")
+        for number, size in page:
+            part = parts.add("Part", [])
+            part.add("PartNumber", str(number))
+            part.add("Size", str(size))
+    if "StorageClass" in wanted:
+        root.add("StorageClass", info.storage_class)
+    if "ObjectSize" in wanted:
+        root.add("ObjectSize", str(info.size))
+    headers = {"last-modified": http_date(info.last_modified)}
+    if info.version_id and info.version_id != "null":
+        headers["x-amz-version-id"] = info.version_id
+    return Response(headers=headers, xml=root)
+
+
 HANDLERS = {
+    Operation.GetObjectAttributes: get_object_attributes,
     Operation.PutObject: put_object,
     Operation.GetObject: get_object,
     Operation.HeadObject: head_object,

@@ -34,9 +34,10 @@
 #   OUT_DIR        results [/tmp/s3t-out/<target>-<UTC timestamp>]
 #   MAIN_IS_ROOT   1: the gateway's root is the suite's "main" user [0]
 #   KEEP_DATA      1: keep the gateway data dir after the run [0]
+#   UPDATE_EXPECTED 1: rewrite expected-failures.txt from this run [0]
+#   STRICT         1: exit 1 when a test fails that is not in the list [0]
 # Every other run.sh variable (S3T_KEYWORD, S3T_PATHS, S3T_TEST_TIMEOUT, ...)
-# passes through. Exit status: run.sh's; 0 also needs no unexpected failure
-# when STRICT=1.
+# passes through. Exit status: run.sh's (0 when the run completed).
 #
 # The suite's code is never copied into this repository: fetch it (see
 # /work/shared/s3tests/README.md) and point S3TESTS_DIR at the work tree.
@@ -56,7 +57,6 @@ fi
 [ -x "${S3T_RUNNER:-}" ] || { echo "run_s3tests.sh: set S3T_RUNNER to run.sh" >&2; exit 2; }
 export OUT_DIR="${OUT_DIR:-/tmp/s3t-out/$TARGET-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT_DIR"
-EXPECTED="$HERE/expected-failures.txt"
 
 free_port() {
   "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -148,32 +148,17 @@ set +e
 rc=$?
 set -e
 
-# Compare with our expected failures (only meaningful for the full profile).
+# Compare with our expected failures (meaningful after a full-profile run).
 if [ "$TARGET" = ours ] && [ -f "$OUT_DIR/summary.json" ]; then
-  "$VENV/bin/python" - "$OUT_DIR/summary.json" "$EXPECTED" <<'PYEOF' | tee "$OUT_DIR/expected-diff.txt"
-import json, sys
-tests = json.load(open(sys.argv[1]))["tests"]
-expected = {}
-for line in open(sys.argv[2]):
-    line = line.strip()
-    if line and not line.startswith("#"):
-        tid, _, why = line.partition(" ")
-        expected[tid] = why.strip()
-bad = {"failed", "error"}
-failing = {n.split("::", 1)[1] for n, t in tests.items() if t["outcome"] in bad}
-ran = {n.split("::", 1)[1] for n, t in tests.items() if t["outcome"] != "not_run"}
-new = sorted(failing - set(expected))
-fixed = sorted(t for t in expected if t in ran and t not in failing)
-print(f"expected failures: {len(expected)}; failing now: {len(failing)}; "
-      f"unexpected failures: {len(new)}; expected but passing: {len(fixed)}")
-for t in new:
-    print(f"  UNEXPECTED FAIL {t}")
-for t in fixed:
-    print(f"  NOW PASSES      {t}  (remove it from expected-failures.txt)")
-PYEOF
-  if [ "${STRICT:-0}" = 1 ] && grep -q "UNEXPECTED FAIL" "$OUT_DIR/expected-diff.txt"; then
-    rc=1
+  if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
+    "$VENV/bin/python" "$HERE/expected_failures.py" update "$OUT_DIR"
   fi
+  set +e
+  "$VENV/bin/python" "$HERE/expected_failures.py" compare "$OUT_DIR" \
+    | tee "$OUT_DIR/expected-diff.txt"
+  diff_rc=${PIPESTATUS[0]}
+  set -e
+  if [ "${STRICT:-0}" = 1 ] && [ "$diff_rc" != 0 ]; then rc=1; fi
 fi
 echo "results in $OUT_DIR (summary.txt, pytest.log, server.log)"
 exit "$rc"

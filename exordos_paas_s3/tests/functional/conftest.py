@@ -33,6 +33,9 @@ import uuid
 import pytest
 import requests
 
+# Host "bucket.s3.test" names the bucket (virtual-hosted-style requests).
+VIRTUAL_HOST_DOMAIN = "s3.test"
+
 REPO_ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 )
@@ -165,7 +168,11 @@ def new_gateway(tmp_dir: str, *extra_args: str) -> Gateway:
 @pytest.fixture(scope="session")
 def gateway(tmp_path_factory):
     """One real gateway process for the session's client tests."""
-    gw = new_gateway(str(tmp_path_factory.mktemp("gateway")))
+    gw = new_gateway(
+        str(tmp_path_factory.mktemp("gateway")),
+        "--virtual-host-domain",
+        VIRTUAL_HOST_DOMAIN,
+    )
     gw.start()
     yield gw
     code = gw.stop()

@@ -83,13 +83,31 @@ def test_awscli_s3_and_s3api_round_trip(aws, bucket_name, tmp_path):
     aws("s3", "cp", f"s3://{bucket_name}/dir/small.txt", str(out))
     assert out.read_bytes() == src.read_bytes()
     ranged = tmp_path / "ranged"
-    aws("s3api", "get-object", "--bucket", bucket_name, "--key", "dir/small.txt",
-        "--range", "bytes=6-9", str(ranged))
+    aws(
+        "s3api",
+        "get-object",
+        "--bucket",
+        bucket_name,
+        "--key",
+        "dir/small.txt",
+        "--range",
+        "bytes=6-9",
+        str(ranged),
+    )
     assert ranged.read_bytes() == b"from"
-    aws("s3api", "copy-object", "--bucket", bucket_name, "--key", "copy.txt",
-        "--copy-source", f"{bucket_name}/dir/small.txt")
-    head = json.loads(aws("s3api", "head-object", "--bucket", bucket_name,
-                          "--key", "copy.txt").stdout)
+    aws(
+        "s3api",
+        "copy-object",
+        "--bucket",
+        bucket_name,
+        "--key",
+        "copy.txt",
+        "--copy-source",
+        f"{bucket_name}/dir/small.txt",
+    )
+    head = json.loads(
+        aws("s3api", "head-object", "--bucket", bucket_name, "--key", "copy.txt").stdout
+    )
     assert head["ContentLength"] == src.stat().st_size
     listed = json.loads(aws("s3api", "list-objects-v2", "--bucket", bucket_name).stdout)
     assert sorted(o["Key"] for o in listed["Contents"]) == ["copy.txt", "dir/small.txt"]
@@ -107,8 +125,9 @@ def test_awscli_multipart_cp_of_a_101_mib_file(aws, bucket_name, tmp_path):
             f.write(block[i:] + block[:i])
     aws("s3", "mb", f"s3://{bucket_name}")
     aws("s3", "cp", str(big), f"s3://{bucket_name}/big.bin")
-    head = json.loads(aws("s3api", "head-object", "--bucket", bucket_name,
-                          "--key", "big.bin").stdout)
+    head = json.loads(
+        aws("s3api", "head-object", "--bucket", bucket_name, "--key", "big.bin").stdout
+    )
     assert head["ContentLength"] == 101 * 1024 * 1024
     # 8 MiB chunks: a composite ETag with 13 parts.
     assert head["ETag"].endswith('-13"')

@@ -28,6 +28,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from exordos_paas_s3.tests.functional.conftest import VIRTUAL_HOST_DOMAIN
+
 pytestmark = pytest.mark.functional
 
 
@@ -347,3 +349,154 @@ def test_bucket_location_versioning_acl(s3, bucket):
         s3.get_object_acl(Bucket=bucket, Key="o")["Grants"][0]["Permission"]
         == "FULL_CONTROL"
     )
+
+
+def test_virtual_hosted_style_addressing(gateway, s3, bucket):
+    """Host "<bucket>.s3.test" names the bucket; the path is the key."""
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    s3.put_object(Bucket=bucket, Key="dir/vhost.txt", Body=b"virtual")
+    host = f"{bucket}.{VIRTUAL_HOST_DOMAIN}:{gateway.port}"
+    for method, path, expected in (
+        ("GET", "/dir/vhost.txt", b"virtual"),
+        ("GET", "/?list-type=2&prefix=dir%2F", b"<Key>dir/vhost.txt</Key>"),
+    ):
+        req = AWSRequest(
+            method=method,
+            url=f"http://{host}{path}",
+            headers={"x-amz-content-sha256": hashlib.sha256(b"").hexdigest()},
+        )
+        SigV4Auth(
+            Credentials(gateway.access_key, gateway.secret_key), "s3", gateway.region
+        ).add_auth(req)
+        headers = dict(req.headers)
+        headers["Host"] = host
+        resp = requests.request(
+            method, f"{gateway.endpoint}{path}", headers=headers, timeout=10
+        )
+        assert resp.status_code == 200, resp.text
+        assert expected in resp.content
+
+
+def test_list_buckets_pagination(s3, bucket_name):
+    names = [f"{bucket_name[:40]}-p{i}" for i in range(3)]
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    try:
+        seen, token = [], None
+        while True:
+            kwargs = {"MaxBuckets": 1, "Prefix": bucket_name[:40]}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = s3.list_buckets(**kwargs)
+            seen += [b["Name"] for b in page["Buckets"]]
+            token = page.get("ContinuationToken")
+            if not token:
+                break
+        assert seen == names
+    finally:
+        for name in names:
+            s3.delete_bucket(Bucket=name)
+
+
+def test_complete_multipart_twice_and_unicode_metadata(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="twice")
+    p1 = s3.upload_part(
+        Bucket=bucket, Key="twice", UploadId=up["UploadId"], PartNumber=1, Body=b"x"
+    )
+    parts = {"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}]}
+    first = s3.complete_multipart_upload(
+        Bucket=bucket, Key="twice", UploadId=up["UploadId"], MultipartUpload=parts
+    )
+    # A retried Complete of the same upload succeeds with the same ETag.
+    again = s3.complete_multipart_upload(
+        Bucket=bucket, Key="twice", UploadId=up["UploadId"], MultipartUpload=parts
+    )
+    assert again["ETag"] == first["ETag"]
+
+    # boto3 refuses non-ASCII metadata; set the header as s3-tests does.
+    def set_header(params, **kwargs):
+        params["headers"]["x-amz-meta-m"] = "Hello World\xe9"
+
+    s3.meta.events.register("before-call.s3.PutObject", set_header)
+    try:
+        s3.put_object(Bucket=bucket, Key="uni", Body=b"1")
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", set_header)
+    head = s3.head_object(Bucket=bucket, Key="uni")
+    assert head["Metadata"] == {"m": "Hello World\xe9"}
+
+
+def test_get_object_attributes_and_if_none_match_etag(s3, bucket):
+    data = os.urandom(11 * 1024 * 1024)
+    cfg = boto3.s3.transfer.TransferConfig(
+        multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+    )
+    s3.upload_fileobj(io.BytesIO(data), bucket, "mp", Config=cfg)
+    attrs = s3.get_object_attributes(
+        Bucket=bucket,
+        Key="mp",
+        ObjectAttributes=["ETag", "ObjectParts", "StorageClass", "ObjectSize"],
+        MaxParts=1,
+        PartNumberMarker=1,
+    )
+    assert attrs["ObjectSize"] == len(data)
+    assert attrs["StorageClass"] == "STANDARD"
+    parts = attrs["ObjectParts"]
+    assert parts["TotalPartsCount"] == 3 and parts["IsTruncated"] is True
+    assert [(p["PartNumber"], p["Size"]) for p in parts["Parts"]] == [
+        (2, 5 * 1024 * 1024)
+    ]
+    etag = s3.head_object(Bucket=bucket, Key="mp")["ETag"]
+    assert attrs["ETag"] == etag.strip('"')
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="mp", Body=b"x", IfNoneMatch=etag)
+    assert _code(e.value) == "PreconditionFailed"
+    s3.put_object(Bucket=bucket, Key="mp", Body=b"x", IfNoneMatch='"other"')
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"x"
+
+
+def test_complete_verifies_the_whole_object_checksum(s3, bucket):
+    part1, part2 = os.urandom(5 * 1024 * 1024), os.urandom(1000)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="ck", ChecksumAlgorithm="CRC32")
+    uid = up["UploadId"]
+    parts = []
+    for number, body in ((1, part1), (2, part2)):
+        r = s3.upload_part(
+            Bucket=bucket,
+            Key="ck",
+            UploadId=uid,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="CRC32",
+        )
+        parts.append(
+            {
+                "PartNumber": number,
+                "ETag": r["ETag"],
+                "ChecksumCRC32": r["ChecksumCRC32"],
+            }
+        )
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="ck",
+            UploadId=uid,
+            ChecksumCRC32="AAAAAA==",
+            MultipartUpload={"Parts": parts},
+        )
+    assert _code(e.value) == "BadDigest"
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="ck")
+    full = base64.b64encode(zlib.crc32(part1 + part2).to_bytes(4, "big")).decode()
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="ck",
+        UploadId=uid,
+        ChecksumCRC32=full,
+        MultipartUpload={"Parts": parts},
+    )
+    assert s3.get_object(Bucket=bucket, Key="ck")["Body"].read() == part1 + part2

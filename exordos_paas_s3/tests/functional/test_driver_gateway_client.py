@@ -19,10 +19,12 @@ parser, buckets with settings that the S3 API sees at once, the actual-state
 read, and persistence across a restart.
 """
 
+import json
 import socket
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 from exordos_paas_s3.dataplane import gateway_client as gc
@@ -176,7 +178,16 @@ def test_bucket_settings_apply_and_the_s3_api_sees_them(gateway):
     s3 = s3_of(gateway)
     assert s3.get_bucket_versioning(Bucket="locked-bucket")["Status"] == "Enabled"
     lock = s3.get_object_lock_configuration(Bucket="locked-bucket")
-    assert lock["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+    config = lock["ObjectLockConfiguration"]
+    assert config["ObjectLockEnabled"] == "Enabled"
+    assert config["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 7}
+    policy = json.loads(s3.get_bucket_policy(Bucket="locked-bucket")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == "*" and statement["Effect"] == "Allow"
+    # Public read is public: an anonymous GET of an object works.
+    s3.put_object(Bucket="locked-bucket", Key="open.txt", Body=b"open")
+    anonymous = requests.get(f"{gateway.endpoint}/locked-bucket/open.txt", timeout=5)
+    assert anonymous.status_code == 200 and anonymous.content == b"open"
 
     before = c.writes
     c.put_bucket("locked-bucket", settings)
@@ -220,6 +231,10 @@ def test_bucket_settings_that_cannot_apply_are_refused_with_a_reason(gateway):
             c.put_bucket(name, body)
         assert err.value.status == status, name
         assert words in err.value.message, (name, err.value.message)
+    auth = (gateway.access_key, gateway.secret_key)
+    url = gateway.admin_endpoint + "/v1/buckets/no-lock"
+    assert requests.put(url + "?force=true", json={}, auth=auth).status_code == 400
+    assert requests.delete(url + "?force=maybe", auth=auth).status_code == 400
     c.put_bucket("no-lock", {})
     with pytest.raises(gc.AdminError) as err:
         c.put_bucket("no-lock", {"versioning": True, "object_lock": True})

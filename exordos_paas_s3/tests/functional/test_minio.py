@@ -43,8 +43,13 @@ def test_minio_round_trip(mc, bucket_name):
     assert mc.bucket_exists(bucket_name)
     assert bucket_name in [b.name for b in mc.list_buckets()]
     data = os.urandom(300_000)
-    mc.put_object(bucket_name, "dir/a.bin", io.BytesIO(data), len(data),
-                  metadata={"x-amz-meta-k": "v"})
+    mc.put_object(
+        bucket_name,
+        "dir/a.bin",
+        io.BytesIO(data),
+        len(data),
+        metadata={"x-amz-meta-k": "v"},
+    )
     listed = [o.object_name for o in mc.list_objects(bucket_name, recursive=True)]
     assert listed == ["dir/a.bin"]
     assert [o.object_name for o in mc.list_objects(bucket_name)] == ["dir/"]
@@ -66,8 +71,9 @@ def test_minio_round_trip(mc, bucket_name):
     assert mc.stat_object(bucket_name, "copy.bin").etag == stat.etag
     # put_object with part_size below the length: minio's multipart upload.
     big = os.urandom(11 * 1024 * 1024)
-    mc.put_object(bucket_name, "big", io.BytesIO(big), len(big),
-                  part_size=5 * 1024 * 1024)
+    mc.put_object(
+        bucket_name, "big", io.BytesIO(big), len(big), part_size=5 * 1024 * 1024
+    )
     assert mc.stat_object(bucket_name, "big").etag.endswith("-3")
     resp = mc.get_object(bucket_name, "big")
     try:

@@ -44,6 +44,10 @@ def rclone(gateway, tmp_path):
         RCLONE_CONFIG_GW_ENDPOINT=gateway.endpoint,
         RCLONE_CONFIG_GW_REGION=gateway.region,
         RCLONE_CONFIG_GW_FORCE_PATH_STYLE="true",
+        # rclone sends "x-amz-acl: private" by default; buckets default to
+        # BucketOwnerEnforced ownership, which (as on AWS) refuses any ACL but
+        # bucket-owner-full-control.
+        RCLONE_CONFIG_GW_ACL="bucket-owner-full-control",
     )
     (tmp_path / "rclone.conf").write_text("")
 
@@ -78,7 +82,9 @@ def test_rclone_round_trip(rclone, bucket_name, tmp_path):
     ]
     assert rclone("cat", f"{remote}/dir/small.txt").stdout == small.read_bytes()
     assert (
-        rclone("cat", "--offset", "5", "--count", "10", f"{remote}/dir/small.txt").stdout
+        rclone(
+            "cat", "--offset", "5", "--count", "10", f"{remote}/dir/small.txt"
+        ).stdout
         == small.read_bytes()[5:15]
     )
     # Server-side copy (CopyObject).

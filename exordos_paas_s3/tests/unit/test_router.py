@@ -289,9 +289,11 @@ def test_methods_without_operation_are_method_not_allowed(method, path):
         Router().resolve(method, path, {}, {})
 
 
-def test_options_is_not_implemented():
-    with pytest.raises(errors.NotImplemented_):
-        Router().resolve("OPTIONS", "/b/k", {}, {})
+def test_options_is_the_cors_preflight():
+    assert Router().resolve("OPTIONS", "/b/k", {}, {}).operation is Op.OptionsObject
+    assert Router().resolve("OPTIONS", "/b", {}, {}).operation is Op.OptionsObject
+    with pytest.raises(errors.MethodNotAllowed):
+        Router().resolve("OPTIONS", "/", {}, {})
 
 
 def test_parse_query_keeps_valueless_subresources():

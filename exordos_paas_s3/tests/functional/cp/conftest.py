@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import secrets
+import urllib.parse
 import uuid
 
 import psycopg
@@ -34,7 +35,9 @@ from exordos_paas_s3.controlplane import iam, local_api, local_iam, secret_box
 
 LOG = logging.getLogger(__name__)
 
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_PG = os.environ.get(
+    "CP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 TOKEN_SECRET = secrets.token_hex(32)
 ADMIN_PERMISSIONS = ["*.*.*"]
 
@@ -68,9 +71,11 @@ def throwaway_database(server_url: str, prefix: str = "cp_test_"):
     name = prefix + secrets.token_hex(6)
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = server_url.rsplit("/", 1)[0]
+    # Only the path names the database; an embedded server's URL carries
+    # its socket directory in the query.
+    parts = urllib.parse.urlsplit(server_url)
     try:
-        yield f"{base}/{name}"
+        yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

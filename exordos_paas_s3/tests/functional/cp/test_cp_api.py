@@ -351,3 +351,20 @@ def test_anonymous_and_forged_tokens_are_refused(cp_api_url, cp_instance):
     forged = local_iam.issue_token("not-the-secret" * 4, ["*.*.*"])
     response = conftest.Client(cp_api_url, forged).get(INSTANCES)
     assert response.status_code == 401
+
+
+def test_reported_status_does_not_mark_instance_changed(cp_owner, cp_instance):
+    from exordos_paas_s3.controlplane.dm import models
+
+    bucket = cp_owner.ok("POST", cp_instance + "/buckets/", {"name": "quiet-bucket"})
+    before = cp_owner.ok("GET", cp_instance)["updated_at"]
+    # What a builder does when the data plane reports the bucket applied.
+    stored = models.Bucket.objects.get_one(filters={"uuid": bucket["uuid"]})
+    stored.status = models.Status.ACTIVE.value
+    stored.is_empty = True
+    stored.update()
+    assert cp_owner.ok("GET", cp_instance)["updated_at"] == before
+    shown = cp_owner.ok("GET", cp_instance + "/buckets/" + bucket["uuid"])
+    assert (shown["status"], shown["is_empty"]) == ("ACTIVE", True)
+    cp_owner.ok("PUT", cp_instance + "/buckets/" + bucket["uuid"], {"quota_bytes": 1})
+    assert cp_owner.ok("GET", cp_instance)["updated_at"] > before

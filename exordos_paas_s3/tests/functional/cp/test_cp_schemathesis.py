@@ -27,7 +27,7 @@ from exordos_paas_s3.tests.functional.cp import conftest
 
 pytestmark = [pytest.mark.functional, pytest.mark.timeout(420)]
 
-MAX_EXAMPLES = int(os.environ.get("CP_SCHEMATHESIS_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("CP_SCHEMATHESIS_MAX_EXAMPLES", "15"))
 
 
 def _st() -> str:
@@ -85,11 +85,10 @@ def _failures(output: str) -> list[str]:
         if line.startswith("- ST"):
             current = [line]
             failures.append(current)
+        elif line.startswith(("___", "===")):
+            current = None
         elif current is not None:
-            if not line.strip() and len(current) > 2:
-                current = None
-            else:
-                current.append(line)
+            current.append(line)
     return ["\n".join(f) for f in failures]
 
 

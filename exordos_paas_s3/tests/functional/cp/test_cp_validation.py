@@ -365,3 +365,33 @@ def test_malformed_json_body(cp_owner):
 
 def test_malformed_uuid_in_path(cp_owner):
     assert 400 <= cp_owner.get(INSTANCES + "not-a-uuid").status_code < 500
+
+
+@pytest.mark.parametrize("body", [{"cpu": None}, {"name": None}, {"kind": None}])
+def test_null_for_a_non_nullable_field_on_update(cp_owner, cp_instance, body):
+    response = cp_owner.put(cp_instance, body)
+    assert 400 <= response.status_code < 500, response.text
+    (field,) = body
+    assert field in response.json()["message"]
+
+
+def test_null_for_a_non_nullable_field_on_create(cp_owner, cp_instance):
+    body = {"name": "nulls", "quota_bytes": None}
+    _error(cp_owner.post(cp_instance + "/buckets/", body), 400, "quota_bytes")
+
+
+@pytest.mark.parametrize("body", [[], "text", 5])
+def test_body_must_be_an_object(cp_owner, body):
+    response = cp_owner.request("POST", INSTANCES, json=body)
+    assert response.status_code == 400, response.text
+
+
+def test_body_without_content_type_is_415(cp_owner):
+    response = cp_owner.request("POST", INSTANCES, data=b"name=x")
+    assert response.status_code == 415, response.text
+
+
+def test_reference_must_be_a_uri(cp_owner):
+    response = cp_owner.post(INSTANCES, {"name": "x", "version": {}})
+    assert response.status_code == 400
+    assert "'version'" in response.json()["message"]

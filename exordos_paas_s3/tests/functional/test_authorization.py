@@ -1,0 +1,508 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Authorization against the real gateway: users with policies from the admin
+API, bucket policies, Block Public Access, ACLs and Object Ownership, driven
+by boto3 (signed and unsigned) and plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+import requests
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from exordos_paas_s3.tests.functional.conftest import empty_and_delete
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response["Error"]["Code"]
+
+
+def _client(gateway, access_key: str | None, secret_key: str | None):
+    config = Config(
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 1, "mode": "standard"},
+        signature_version=UNSIGNED if access_key is None else None,
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=gateway.endpoint,
+        aws_access_key_id=access_key or "unused",
+        aws_secret_access_key=secret_key or "unused",
+        region_name=gateway.region,
+        config=config,
+    )
+
+
+class Admin:
+    def __init__(self, gateway) -> None:
+        self.url = gateway.admin_endpoint
+        self.auth = (gateway.access_key, gateway.secret_key)
+
+    def call(self, method: str, path: str, body=None) -> requests.Response:
+        r = requests.request(
+            method, self.url + path, json=body, auth=self.auth, timeout=10
+        )
+        assert r.status_code < 300, (method, path, r.status_code, r.text)
+        return r
+
+    def user(self, gateway, name: str, *statements) -> tuple:
+        """A user with a key and (if statements) one attached policy."""
+        self.call("PUT", f"/v1/users/{name}", {})
+        key = self.call("POST", f"/v1/users/{name}/keys", {}).json()
+        if statements:
+            doc = {"Version": "2012-10-17", "Statement": list(statements)}
+            self.call("PUT", f"/v1/policies/{name}-policy", {"document": doc})
+            self.call("PUT", f"/v1/users/{name}/policies/{name}-policy", {})
+        return _client(gateway, key["access_key"], key["secret_key"])
+
+
+@pytest.fixture
+def admin(gateway):
+    return Admin(gateway)
+
+
+@pytest.fixture
+def anon(gateway):
+    return _client(gateway, None, None)
+
+
+def _name(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:10]
+
+
+def _denied(call) -> None:
+    with pytest.raises(ClientError) as e:
+        call()
+    assert _code(e.value) in ("AccessDenied", "403"), e.value.response
+
+
+# --- IAM users -------------------------------------------------------------
+
+
+def test_read_only_user_lists_and_gets_but_cannot_write(gateway, s3, bucket, admin):
+    s3.put_object(Bucket=bucket, Key="docs/a.txt", Body=b"alpha")
+    reader = admin.user(
+        gateway,
+        _name("ro"),
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        },
+    )
+    keys = [o["Key"] for o in reader.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["docs/a.txt"]
+    assert reader.get_object(Bucket=bucket, Key="docs/a.txt")["Body"].read() == (
+        b"alpha"
+    )
+    assert reader.head_object(Bucket=bucket, Key="docs/a.txt")["ContentLength"] == 5
+    _denied(lambda: reader.put_object(Bucket=bucket, Key="docs/b.txt", Body=b"x"))
+    _denied(lambda: reader.delete_object(Bucket=bucket, Key="docs/a.txt"))
+    _denied(lambda: reader.get_bucket_policy(Bucket=bucket))
+    _denied(lambda: reader.delete_bucket(Bucket=bucket))
+    # DeleteObjects is checked per key: the denied key is an error entry.
+    result = reader.delete_objects(
+        Bucket=bucket, Delete={"Objects": [{"Key": "docs/a.txt"}]}
+    )
+    assert [e["Code"] for e in result["Errors"]] == ["AccessDenied"]
+    assert s3.get_object(Bucket=bucket, Key="docs/a.txt")["Body"].read() == b"alpha"
+
+
+def test_prefix_scoped_user_touches_only_its_home(gateway, s3, bucket, admin):
+    name = _name("home")
+    user = admin.user(
+        gateway,
+        name,
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+            "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*"]}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/home/${{aws:username}}/*",
+        },
+    )
+    s3.put_object(Bucket=bucket, Key="home/someone-else/secret", Body=b"no")
+    mine = f"home/{name}/notes.txt"
+    user.put_object(Bucket=bucket, Key=mine, Body=b"mine")
+    assert user.get_object(Bucket=bucket, Key=mine)["Body"].read() == b"mine"
+    listed = user.list_objects_v2(Bucket=bucket, Prefix=f"home/{name}/")
+    assert [o["Key"] for o in listed["Contents"]] == [mine]
+    _denied(lambda: user.list_objects_v2(Bucket=bucket))
+    _denied(lambda: user.list_objects_v2(Bucket=bucket, Prefix="home/"))
+    _denied(lambda: user.get_object(Bucket=bucket, Key="home/someone-else/secret"))
+    _denied(lambda: user.put_object(Bucket=bucket, Key="home/x/y", Body=b"1"))
+    _denied(lambda: user.put_object(Bucket=bucket, Key="top.txt", Body=b"1"))
+    # Copying someone else's object into the home needs GetObject on it.
+    _denied(
+        lambda: user.copy_object(
+            Bucket=bucket,
+            Key=f"home/{name}/stolen",
+            CopySource={"Bucket": bucket, "Key": "home/someone-else/secret"},
+        )
+    )
+    user.delete_object(Bucket=bucket, Key=mine)
+    _denied(lambda: user.delete_object(Bucket=bucket, Key="home/someone-else/secret"))
+
+
+def test_explicit_deny_in_bucket_policy_beats_user_allow(gateway, s3, bucket, admin):
+    name = _name("deny")
+    user = admin.user(
+        gateway,
+        name,
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+    )
+    user.put_object(Bucket=bucket, Key="k", Body=b"v")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoDeletes",
+                "Effect": "Deny",
+                "Principal": {"AWS": f"arn:aws:iam:::user/{name}"},
+                "Action": "s3:DeleteObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    _denied(lambda: user.delete_object(Bucket=bucket, Key="k"))
+    assert user.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    # The root credentials are never denied.
+    s3.delete_object(Bucket=bucket, Key="k")
+
+
+def test_user_without_policy_owns_its_buckets_only(gateway, s3, bucket, admin):
+    user = admin.user(gateway, _name("plain"))
+    _denied(lambda: user.list_objects_v2(Bucket=bucket))
+    own = _name("own-")
+    user.create_bucket(Bucket=own)
+    try:
+        user.put_object(Bucket=own, Key="x", Body=b"1")
+        user.put_bucket_policy(
+            Bucket=own,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{own}/*",
+                        }
+                    ],
+                }
+            ),
+        )
+        assert json.loads(user.get_bucket_policy(Bucket=own)["Policy"])
+    finally:
+        empty_and_delete(s3, own)
+
+
+def test_identity_policy_deny_on_create_bucket(gateway, admin):
+    user = admin.user(
+        gateway,
+        _name("nocreate"),
+        {"Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*"},
+    )
+    _denied(lambda: user.create_bucket(Bucket=_name("never-")))
+
+
+# --- bucket policy, public access ----------------------------------------------
+
+
+def _public_read(bucket: str, **condition) -> str:
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_public_read_policy_then_public_access_block(gateway, s3, bucket, anon):
+    s3.put_object(Bucket=bucket, Key="pub.txt", Body=b"hello")
+    url = f"{gateway.endpoint}/{bucket}/pub.txt"
+    assert requests.get(url, timeout=10).status_code == 403
+    assert not s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"]
+
+    s3.put_bucket_policy(Bucket=bucket, Policy=_public_read(bucket))
+    assert requests.get(url, timeout=10).content == b"hello"
+    assert anon.get_object(Bucket=bucket, Key="pub.txt")["Body"].read() == b"hello"
+    _denied(lambda: anon.list_objects_v2(Bucket=bucket))
+    _denied(lambda: anon.put_object(Bucket=bucket, Key="w", Body=b"x"))
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"]
+
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    assert requests.get(url, timeout=10).status_code == 403
+    got = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert got["RestrictPublicBuckets"] and got["BlockPublicPolicy"]
+    assert not got["BlockPublicAcls"]
+    # BlockPublicPolicy refuses a new public policy.
+    _denied(lambda: s3.put_bucket_policy(Bucket=bucket, Policy=_public_read(bucket)))
+
+    s3.delete_public_access_block(Bucket=bucket)
+    assert requests.get(url, timeout=10).status_code == 200
+    with pytest.raises(ClientError) as e:
+        s3.get_public_access_block(Bucket=bucket)
+    assert _code(e.value) == "NoSuchPublicAccessBlockConfiguration"
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert requests.get(url, timeout=10).status_code == 403
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_policy(Bucket=bucket)
+    assert _code(e.value) == "NoSuchBucketPolicy"
+
+
+def test_source_ip_conditions_against_loopback(gateway, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="ip.txt", Body=b"ip")
+    url = f"{gateway.endpoint}/{bucket}/ip.txt"
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=_public_read(bucket, IpAddress={"aws:SourceIp": "127.0.0.1/32"}),
+    )
+    assert requests.get(url, timeout=10).status_code == 200
+    # A public grant pinned to one address is not "public".
+    assert not s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"]
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=_public_read(bucket, IpAddress={"aws:SourceIp": "10.0.0.0/8"}),
+    )
+    assert requests.get(url, timeout=10).status_code == 403
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=_public_read(bucket, NotIpAddress={"aws:SourceIp": "127.0.0.0/8"}),
+    )
+    assert requests.get(url, timeout=10).status_code == 403
+
+
+def test_identity_policy_ip_condition(gateway, s3, bucket, admin):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+
+    def user(cidr):
+        return admin.user(
+            gateway,
+            _name("ip"),
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"IpAddress": {"aws:SourceIp": cidr}},
+            },
+        )
+
+    assert user("127.0.0.0/8").get_object(Bucket=bucket, Key="k")["Body"].read()
+    _denied(lambda: user("192.0.2.0/24").get_object(Bucket=bucket, Key="k"))
+
+
+@pytest.mark.parametrize(
+    "statement, reason",
+    [
+        ({"Action": "s3:NoSuchAction"}, "invalid action"),
+        ({"Condition": {"StringFuzzy": {"aws:Referer": "x"}}}, "Condition type"),
+        ({"Resource": "arn:aws:s3:::another-bucket/*"}, "invalid resource"),
+    ],
+)
+def test_malformed_bucket_policy_says_why(s3, bucket, statement, reason):
+    doc = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        **statement,
+    }
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(
+            Bucket=bucket,
+            Policy=json.dumps({"Version": "2012-10-17", "Statement": [doc]}),
+        )
+    assert _code(e.value) == "MalformedPolicy"
+    assert reason in e.value.response["Error"]["Message"]
+
+
+def test_malformed_json_policy(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy="{not json")
+    assert _code(e.value) == "MalformedPolicy"
+
+
+def test_admin_public_flag_serves_anonymous_reads(gateway, s3, admin):
+    name = _name("flag-")
+    admin.call("PUT", f"/v1/buckets/{name}", {"public": True})
+    try:
+        s3.put_object(Bucket=name, Key="a", Body=b"public")
+        url = f"{gateway.endpoint}/{name}/a"
+        assert requests.get(url, timeout=10).content == b"public"
+        admin.call("PUT", f"/v1/buckets/{name}", {"public": False})
+        assert requests.get(url, timeout=10).status_code == 403
+    finally:
+        empty_and_delete(s3, name)
+
+
+# --- ACLs and Object Ownership --------------------------------------------------
+
+
+def test_acls_are_disabled_by_default(s3, bucket):
+    got = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert got["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert _code(e.value) == "AccessControlListNotSupported"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"1", ACL="public-read")
+    assert _code(e.value) == "AccessControlListNotSupported"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1", ACL="bucket-owner-full-control")
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=_name("acl-"), ACL="public-read")
+    assert _code(e.value) == "InvalidBucketAclWithObjectOwnership"
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert [g["Permission"] for g in acl["Grants"]] == ["FULL_CONTROL"]
+
+
+@pytest.fixture
+def acl_bucket(s3):
+    name = _name("acl-")
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    yield name
+    empty_and_delete(s3, name)
+
+
+def test_bucket_and_object_acl_round_trip(gateway, s3, acl_bucket, anon, admin):
+    bucket = acl_bucket
+    _denied(lambda: anon.list_objects_v2(Bucket=bucket))
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    grants = s3.get_bucket_acl(Bucket=bucket)["Grants"]
+    assert {"Type": "Group", "URI": ALL_USERS} in [g["Grantee"] for g in grants]
+    assert anon.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", ACL="public-read")
+    s3.put_object(Bucket=bucket, Key="closed", Body=b"c")
+    assert anon.get_object(Bucket=bucket, Key="open")["Body"].read() == b"o"
+    _denied(lambda: anon.get_object(Bucket=bucket, Key="closed"))
+    grants = s3.get_object_acl(Bucket=bucket, Key="open")["Grants"]
+    assert {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"} in (
+        grants
+    )
+
+    # An explicit AccessControlPolicy naming another user by canonical id.
+    name = _name("grantee")
+    other = admin.user(gateway, name)
+    other_id = other.list_buckets()["Owner"]["ID"]
+    _denied(lambda: other.get_object(Bucket=bucket, Key="closed"))
+    owner = s3.get_object_acl(Bucket=bucket, Key="closed")["Owner"]
+    s3.put_object_acl(
+        Bucket=bucket,
+        Key="closed",
+        AccessControlPolicy={
+            "Owner": {"ID": owner["ID"]},
+            "Grants": [
+                {
+                    "Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]},
+                    "Permission": "FULL_CONTROL",
+                },
+                {
+                    "Grantee": {"Type": "CanonicalUser", "ID": other_id},
+                    "Permission": "READ",
+                },
+            ],
+        },
+    )
+    assert other.get_object(Bucket=bucket, Key="closed")["Body"].read() == b"c"
+    grants = s3.get_object_acl(Bucket=bucket, Key="closed")["Grants"]
+    assert {g["Grantee"].get("ID") for g in grants} == {owner["ID"], other_id}
+    assert any(g["Grantee"].get("DisplayName") == name for g in grants)
+
+    # Back to private: the public grant is gone.
+    s3.put_object_acl(Bucket=bucket, Key="open", ACL="private")
+    _denied(lambda: anon.get_object(Bucket=bucket, Key="open"))
+
+
+def test_ignore_and_block_public_acls(s3, acl_bucket, anon):
+    bucket = acl_bucket
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", ACL="public-read")
+    assert anon.get_object(Bucket=bucket, Key="open")["Body"].read() == b"o"
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    _denied(lambda: anon.get_object(Bucket=bucket, Key="open"))
+    _denied(
+        lambda: s3.put_object(Bucket=bucket, Key="o2", Body=b"x", ACL="public-read")
+    )
+    _denied(lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"))
+
+
+def test_ownership_controls_round_trip(s3, acl_bucket):
+    bucket = acl_bucket
+    rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert rules["Rules"] == [{"ObjectOwnership": "ObjectWriter"}]
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+    )
+    rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert rules["Rules"] == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+    # ACLs cannot be disabled while the bucket ACL grants someone else.
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        )
+    assert _code(e.value) == "InvalidBucketAclWithObjectOwnership"
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert _code(e.value) == "AccessControlListNotSupported"
+    s3.delete_bucket_ownership_controls(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert _code(e.value) == "OwnershipControlsNotFoundError"
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "Nobody"}]},
+        )
+    assert _code(e.value) == "MalformedXML"

@@ -1,0 +1,189 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Browser POST uploads (PostObject) against the real gateway process: forms
+signed by boto3's generate_presigned_post (SigV4), sent with requests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture
+def signer(gateway):
+    return boto3.client(
+        "s3",
+        endpoint_url=gateway.endpoint,
+        aws_access_key_id=gateway.access_key,
+        aws_secret_access_key=gateway.secret_key,
+        region_name=gateway.region,
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
+    )
+
+
+def _post(form, data: bytes, filename: str = "f.bin", **extra_fields):
+    fields = dict(form["fields"])
+    fields.update(extra_fields)
+    return requests.post(
+        form["url"],
+        data=fields,
+        files={"file": (filename, data)},
+        timeout=30,
+        allow_redirects=False,
+    )
+
+
+def test_signed_post_uploads_the_file(s3, signer, bucket):
+    form = signer.generate_presigned_post(
+        bucket,
+        "uploads/${filename}",
+        Fields={"Content-Type": "text/plain", "x-amz-meta-who": "browser"},
+        Conditions=[
+            ["starts-with", "$key", "uploads/"],
+            {"Content-Type": "text/plain"},
+            {"x-amz-meta-who": "browser"},
+            ["content-length-range", 1, 1024 * 1024],
+        ],
+    )
+    r = _post(form, b"hello post", filename="a.txt")
+    assert r.status_code == 204, r.text
+    got = s3.get_object(Bucket=bucket, Key="uploads/a.txt")
+    assert got["Body"].read() == b"hello post"
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"who": "browser"}
+    assert r.headers["etag"] == '"%s"' % hashlib.md5(b"hello post").hexdigest()
+
+
+def test_large_file_streams_through(s3, signer, bucket):
+    data = bytes(range(256)) * (12 * 1024 * 4)  # 12 MiB
+    form = signer.generate_presigned_post(bucket, "big")
+    r = _post(form, data)
+    assert r.status_code == 204, r.text
+    head = s3.head_object(Bucket=bucket, Key="big")
+    assert head["ContentLength"] == len(data)
+    assert head["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()
+
+
+def test_success_action_status_201_and_redirect(signer, bucket):
+    form = signer.generate_presigned_post(
+        bucket,
+        "k",
+        Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}],
+    )
+    r = _post(form, b"x")
+    assert r.status_code == 201
+    assert "<PostResponse" in r.text and "<Key>k</Key>" in r.text
+    form = signer.generate_presigned_post(
+        bucket,
+        "k2",
+        Fields={"success_action_redirect": "http://example.test/done"},
+        Conditions=[{"success_action_redirect": "http://example.test/done"}],
+    )
+    r = _post(form, b"x")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("http://example.test/done?bucket=")
+
+
+def test_tagging_field(s3, signer, bucket):
+    tagging = (
+        "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>"
+    )
+    form = signer.generate_presigned_post(
+        bucket, "t", Fields={"tagging": tagging}, Conditions=[{"tagging": tagging}]
+    )
+    assert _post(form, b"x").status_code == 204
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [
+        {"Key": "a", "Value": "1"}
+    ]
+
+
+def _assert_nothing_stored(s3, bucket, key):
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_bad_signature_is_refused(s3, signer, bucket):
+    form = signer.generate_presigned_post(bucket, "k")
+    form["fields"]["x-amz-signature"] = "0" * 64
+    r = _post(form, b"x")
+    assert r.status_code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in r.text
+    _assert_nothing_stored(s3, bucket, "k")
+
+
+def test_condition_failures_are_refused(s3, signer, bucket):
+    form = signer.generate_presigned_post(
+        bucket, "k", Conditions=[["content-length-range", 0, 10]]
+    )
+    r = _post(form, b"x" * 11)
+    assert r.status_code == 400
+    assert "<Code>EntityTooLarge</Code>" in r.text
+    _assert_nothing_stored(s3, bucket, "k")
+    form = signer.generate_presigned_post(
+        bucket, "k", Conditions=[["starts-with", "$key", "only/"]]
+    )
+    r = _post(form, b"x")
+    assert r.status_code == 403
+    assert "<Code>AccessDenied</Code>" in r.text
+    # A field the policy does not mention.
+    form = signer.generate_presigned_post(bucket, "k")
+    r = _post(form, b"x", **{"x-amz-meta-sneaky": "1"})
+    assert r.status_code == 403
+    _assert_nothing_stored(s3, bucket, "k")
+
+
+def test_expired_policy_and_missing_file(s3, signer, bucket):
+    form = signer.generate_presigned_post(bucket, "k", ExpiresIn=-10)
+    r = _post(form, b"x")
+    assert r.status_code == 403
+    form = signer.generate_presigned_post(bucket, "k")
+    r = requests.post(form["url"], files={**form["fields"]}, timeout=10)
+    assert r.status_code == 400
+    _assert_nothing_stored(s3, bucket, "k")
+
+
+def test_anonymous_post_without_policy_is_denied(s3, gateway, bucket):
+    r = requests.post(
+        f"{gateway.endpoint}/{bucket}",
+        data={"key": "anon"},
+        files={"file": ("f", b"x")},
+        timeout=10,
+    )
+    assert r.status_code == 403
+    _assert_nothing_stored(s3, bucket, "anon")
+
+
+def test_unsigned_policy_is_refused(s3, gateway, bucket):
+    policy = base64.b64encode(
+        json.dumps(
+            {"expiration": "2099-01-01T00:00:00Z", "conditions": [{"bucket": bucket}]}
+        ).encode()
+    ).decode()
+    r = requests.post(
+        f"{gateway.endpoint}/{bucket}",
+        data={"key": "k", "policy": policy},
+        files={"file": ("f", b"x")},
+        timeout=10,
+    )
+    assert r.status_code == 403
+    _assert_nothing_stored(s3, bucket, "k")
