@@ -307,13 +307,16 @@ def run_python(port, gets, puts, put_size, get_share, seconds, conns):
 
     def worker(seed):
         rnd = random.Random(seed)
+        # each connection PUTs its own keys: moto fails concurrent overwrites
+        my_puts = puts[seed::conns] or puts
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        mine, errs = [], 0
+        mine, errs, n = [], 0, 0
         while time.monotonic() < stop_at:
             if not puts or (gets and rnd.random() < get_share):
                 method, path, b = "GET", rnd.choice(gets), None
             else:
-                method, path, b = "PUT", rnd.choice(puts), body
+                method, path, b = "PUT", my_puts[n % len(my_puts)], body
+                n += 1
             t0 = time.perf_counter()
             try:
                 status, _ = http_do(port, method, path, b, conn)

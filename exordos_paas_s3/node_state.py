@@ -27,7 +27,12 @@ Desired document (the value of a target resource of kind ``KIND``)::
      "access_keys": {<uuid>: {"user": <user uuid>, "access_key",
                               "secret_key", "enabled"}},
      "policies":    {<uuid>: {"name", "document"}},
-     "attachments": {<uuid>: {"user": <user uuid>, "policy": <policy uuid>}}}
+     "attachments": {<uuid>: {"user": <user uuid>, "policy": <policy uuid>}},
+     "deleted_buckets": {<bucket uuid>: {"name", "force"}}}
+
+``deleted_buckets`` are buckets deleted through the API that a node may still
+hold: explicit delete items (with the tenant's force intent) that stay in the
+document until every node reports the bucket gone.
 
 Report (the value of the actual resource; never holds a secret)::
 
@@ -59,6 +64,8 @@ POLICIES = "policies"
 ATTACHMENTS = "attachments"
 # Apply order: what is referenced comes first; deletes go the other way.
 SECTIONS = (POLICIES, USERS, ACCESS_KEYS, ATTACHMENTS, BUCKETS)
+# Delete items, not desired objects: reported as ACTIVE once the bucket is gone.
+DELETED_BUCKETS = "deleted_buckets"
 
 ACTIVE = "ACTIVE"
 IN_PROGRESS = "IN_PROGRESS"

@@ -28,6 +28,7 @@ import logging
 import os
 import signal
 import sys
+import typing
 
 from oslo_config import cfg
 
@@ -82,11 +83,18 @@ def root_credentials(conf: cfg.ConfigOpts, data_dir: str) -> tuple[str, str]:
 
 async def build(conf: cfg.ConfigOpts):
     """The object graph: (s3 app, admin app, close coroutine function)."""
-    from exordos_paas_s3.gateway import admin, authorization, bucket_access, server
+    from exordos_paas_s3.gateway import (
+        acl,
+        admin,
+        authorization,
+        bucket_access,
+        server,
+        sse,
+    )
     from exordos_paas_s3.gateway.auth import identities, sigv4
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
-    from exordos_paas_s3.gateway.storage import local
+    from exordos_paas_s3.gateway.storage import base, encrypting, local
 
     data_dir = os.path.abspath(conf.data_dir)
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
@@ -98,10 +106,35 @@ async def build(conf: cfg.ConfigOpts):
     )
     # Bucket access documents (policy, ACL, ownership) are cached in memory;
     # the tracking wrapper drops a bucket's entry whenever they change.
-    access_cache = bucket_access.AccessCache()
-    storage = bucket_access.AccessTrackingStorage(backend, access_cache)
+    access_cache = bucket_access.AccessCache(
+        default_ownership=acl.ObjectOwnership(conf.default_object_ownership)
+    )
+    # Data at rest is encrypted below every other wrapper (gateway/sse.py).
+    keyring = sse.Keyring(
+        data_dir,
+        kms_keys=conf.kms_keys,
+        auto_create=conf.kms_auto_create,
+        default_kms_key=conf.kms_default_key,
+    )
+    # The wrappers keep the Storage contract by delegation (__getattr__), which
+    # the type checker cannot see: the casts state what the tests check.
+    encrypting_storage = typing.cast(
+        base.Storage,
+        encrypting.EncryptingStorage(
+            backend, keyring, c_require_tls=conf.sse_c_require_tls
+        ),
+    )
+    storage = typing.cast(
+        base.Storage,
+        bucket_access.AccessTrackingStorage(encrypting_storage, access_cache),
+    )
+    router = Router(conf.virtual_host_domain)
     authenticator = sigv4.Authenticator(
-        store, conf.region, max_skew=conf.max_clock_skew
+        store,
+        conf.region,
+        max_skew=conf.max_clock_skew,
+        allow_sigv2=conf.allow_sigv2,
+        bucket_from_host=router.bucket_from_host,
     )
     services = Services(
         storage=storage,
@@ -112,7 +145,7 @@ async def build(conf: cfg.ConfigOpts):
     app = server.S3App(
         services,
         authenticator,
-        Router(conf.virtual_host_domain),
+        router,
         access_log=conf.access_log,
     )
     admin_app = admin.make_admin_app(
@@ -223,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         level=conf.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    runner: typing.Callable[..., None]
     try:
         import uvloop
 

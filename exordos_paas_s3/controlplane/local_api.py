@@ -37,9 +37,13 @@ LOG = logging.getLogger(__name__)
 def migration_paths() -> list[str]:
     """Every migrations directory the user API's database needs, in order."""
     import exordos_metapaas
+    import gcl_sdk
 
+    # gcl_sdk's universal-agent tables come first: the gservice runs on them,
+    # and the API records bucket deletes there (controlplane.paas.models).
+    sdk = os.path.join(os.path.dirname(gcl_sdk.__file__), "migrations")
     metapaas = os.path.join(os.path.dirname(exordos_metapaas.__file__), "migrations")
-    return [metapaas, definition.S3PaaSDefinition().get_migrations_path()]
+    return [sdk, metapaas, definition.S3PaaSDefinition().get_migrations_path()]
 
 
 def _ra_tool(name: str) -> str:

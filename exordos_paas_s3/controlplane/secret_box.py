@@ -20,7 +20,12 @@ configures, and opened only when a model is read back from the database.
 
 The key (32 random bytes, base64) comes from the environment variable
 ``EXORDOS_PAAS_S3_SECRETS_KEY``, or from the file named by
-``EXORDOS_PAAS_S3_SECRETS_KEY_FILE``. The stored form is
+``EXORDOS_PAAS_S3_SECRETS_KEY_FILE``. With neither set, on a MetaPaaS host
+(its state directory ``/var/lib/exordos/exordos_metapaas`` exists) the key is
+``exordos_paas_s3/secrets.key`` there, made once (0600) by whichever service
+needs it first: MetaPaaS runs its user API and gservice on one host
+(``exordos-metapaas-install-paas`` restarts both there), so they share it
+without an operator step. See docs/operations.md for backing it up. The stored form is
 ``aesgcm1:<urlsafe-base64(nonce || ciphertext)>``; the column name is bound in
 as associated data so a sealed value cannot be moved to another column.
 """
@@ -31,6 +36,7 @@ import functools
 import logging
 import os
 import secrets
+import tempfile
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import aead
@@ -43,6 +49,9 @@ KEY_FILE_ENV = "EXORDOS_PAAS_S3_SECRETS_KEY_FILE"
 PREFIX = "aesgcm1:"
 _NONCE_SIZE = 12
 _KEY_SIZE = 32
+# MetaPaaS's state directory (exordos_metapaas.common.constants.WORK_DIR).
+METAPAAS_WORK_DIR = "/var/lib/exordos/exordos_metapaas"
+PROVISIONED_KEY_FILE = os.path.join(METAPAAS_WORK_DIR, "exordos_paas_s3", "secrets.key")
 
 
 class SecretsKeyNotConfigured(ra_exc.RestAlchemyException):
@@ -74,20 +83,58 @@ def _decode_key(text: str) -> bytes:
     return key
 
 
+def provision_key_file(path: str) -> bytes:
+    """The key in ``path``, made there first (0600) when there is none yet.
+
+    The file appears complete or not at all (written aside, then linked into
+    place), so two services starting together agree on one key: the loser of
+    the race reads the winner's. Only the last directory is created; its
+    parent must exist (it is the platform's state directory).
+    """
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    try:
+        with open(path) as stream:
+            return _decode_key(stream.read())
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".secrets-key-")
+    try:
+        with os.fdopen(fd, "w") as stream:
+            stream.write(generate_key() + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.link(tmp, path)
+            LOG.info("generated the secrets key in %s (back it up)", path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+    with open(path) as stream:
+        return _decode_key(stream.read())
+
+
 @functools.lru_cache(maxsize=4)
-def _load_key(env_value: str | None, file_path: str | None) -> bytes:
+def _load_key(
+    env_value: str | None, file_path: str | None, provisioned: str | None
+) -> bytes:
     if env_value:
         return _decode_key(env_value)
     if file_path:
         with open(file_path) as stream:
             return _decode_key(stream.read())
+    if provisioned and os.path.isdir(os.path.dirname(os.path.dirname(provisioned))):
+        return provision_key_file(provisioned)
     raise SecretsKeyNotConfigured()
 
 
 def _key() -> bytes:
     # The arguments make the cache follow a changed environment (tests, the
     # stand) while a running service reads its key file once.
-    return _load_key(os.environ.get(KEY_ENV), os.environ.get(KEY_FILE_ENV))
+    return _load_key(
+        os.environ.get(KEY_ENV), os.environ.get(KEY_FILE_ENV), PROVISIONED_KEY_FILE
+    )
 
 
 def seal(plaintext: str | None, column: str) -> str | None:

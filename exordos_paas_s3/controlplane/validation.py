@@ -47,7 +47,7 @@ class ForeignReference(ra_exc.ValidationErrorException):
 class BucketNotEmpty(ra_exc.RestAlchemyException):
     message = (
         "Bucket '%(name)s' is not empty according to its data plane. Delete its "
-        "objects first, or set 'force_delete' to true (PATCH) and delete again "
+        "objects first, or set 'force_delete' to true (PUT) and delete again "
         "to remove the objects with the bucket."
     )
     code = 409

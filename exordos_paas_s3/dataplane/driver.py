@@ -288,7 +288,7 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
             "instance": target.get("instance"),
         }
         if actual is None:
-            for section in ns.SECTIONS:
+            for section in (*ns.SECTIONS, ns.DELETED_BUCKETS):
                 report[section] = {
                     item_uid: {
                         "status": ns.ERROR,
@@ -317,12 +317,30 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
                     status, reason = ns.ERROR, failure.reason
                 else:
                     status, reason = ns.IN_PROGRESS, ""
-                item = {"status": status, "reason": reason, "digest": digest}
+                item: dict[str, tp.Any] = {
+                    "status": status,
+                    "reason": reason,
+                    "digest": digest,
+                }
                 if section == ns.BUCKETS and spec["name"] in buckets:
                     item["empty"] = bool(buckets[spec["name"]].get("empty"))
                 items[item_uid] = item
                 statuses.append(status)
             report[section] = items
+
+        deleted = {}
+        for item_uid, spec in sorted((target.get(ns.DELETED_BUCKETS) or {}).items()):
+            digest = ns.item_digest(spec)
+            failure = self._failures.get((ns.DELETED_BUCKETS, item_uid))
+            if verdicts[ns.DELETED_BUCKETS][item_uid].applied:
+                status, reason = ns.ACTIVE, ""
+            elif failure and failure.digest == digest:
+                status, reason = ns.ERROR, failure.reason
+            else:
+                status, reason = ns.IN_PROGRESS, ""
+            deleted[item_uid] = {"status": status, "reason": reason, "digest": digest}
+            statuses.append(status)
+        report[ns.DELETED_BUCKETS] = deleted
 
         pending = [
             op

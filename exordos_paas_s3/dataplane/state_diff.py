@@ -32,6 +32,15 @@ from exordos_paas_s3 import node_state as ns
 Call = tp.Callable[[tp.Any], tp.Any]
 
 
+def _admin(method: str, *args: tp.Any, **kwargs: tp.Any) -> Call:
+    """The call of ``client.<method>(*args, **kwargs)`` on the client given."""
+
+    def call(client: tp.Any) -> tp.Any:
+        return getattr(client, method)(*args, **kwargs)
+
+    return call
+
+
 @dataclasses.dataclass(frozen=True)
 class Op:
     """One admin write. ``uid`` is the desired item it serves, or None when it
@@ -113,16 +122,18 @@ def judge(
 ) -> dict[str, dict[str, Verdict]]:
     """For every desired item: is it applied, and if not, can it ever be?"""
     idx = _Index(actual)
-    out: dict[str, dict[str, Verdict]] = {s: {} for s in ns.SECTIONS}
+    out: dict[str, dict[str, Verdict]] = {
+        s: {} for s in (*ns.SECTIONS, ns.DELETED_BUCKETS)
+    }
 
     for uid, spec in (desired.get(ns.USERS) or {}).items():
         user = idx.users.get(spec["name"])
-        out[ns.USERS][uid] = Verdict(bool(user) and user.get("user_id") == uid)
+        out[ns.USERS][uid] = Verdict(user is not None and user.get("user_id") == uid)
 
     for uid, spec in (desired.get(ns.POLICIES) or {}).items():
         policy = idx.policies.get(spec["name"])
         out[ns.POLICIES][uid] = Verdict(
-            bool(policy)
+            policy is not None
             and _canonical(policy.get("document")) == _canonical(spec["document"])
         )
 
@@ -133,7 +144,7 @@ def judge(
             continue
         key = idx.keys.get(spec["access_key"])
         out[ns.ACCESS_KEYS][uid] = Verdict(
-            bool(key)
+            key is not None
             and key.get("user") == user
             and bool(key.get("enabled")) == bool(spec.get("enabled", True))
         )
@@ -165,6 +176,14 @@ def judge(
             )
             continue
         out[ns.BUCKETS][uid] = Verdict(want == have)
+
+    # A deleted bucket is done once the gateway no longer has it, or when a
+    # bucket of the same name is wanted again (that one wins).
+    wanted = {spec["name"] for spec in (desired.get(ns.BUCKETS) or {}).values()}
+    for uid, spec in (desired.get(ns.DELETED_BUCKETS) or {}).items():
+        out[ns.DELETED_BUCKETS][uid] = Verdict(
+            spec["name"] not in idx.buckets or spec["name"] in wanted
+        )
     return out
 
 
@@ -196,7 +215,25 @@ def plan(
         spec["name"]: spec for spec in ((previous or {}).get(ns.BUCKETS) or {}).values()
     }
     wanted_buckets = {spec["name"] for spec in buckets.values()}
+    deleted = desired.get(ns.DELETED_BUCKETS) or {}
+    # An explicit delete item says how (force or not) whatever the node saw
+    # of the bucket before; see node_state.
+    for uid, spec in sorted(deleted.items()):
+        name = spec["name"]
+        if name in idx.buckets and name not in wanted_buckets:
+            deletes.append(
+                Op(
+                    ns.DELETED_BUCKETS,
+                    uid,
+                    name,
+                    "delete",
+                    _admin("delete_bucket", name, force=bool(spec.get("force"))),
+                )
+            )
+    deleted_names = {spec["name"] for spec in deleted.values()}
     for name, spec in sorted(prev_buckets.items()):
+        if name in deleted_names:
+            continue
         if name in idx.buckets and name not in wanted_buckets:
             force = bool(spec.get("force_delete"))
             deletes.append(
@@ -205,7 +242,7 @@ def plan(
                     None,
                     name,
                     "delete",
-                    lambda c, n=name, f=force: c.delete_bucket(n, force=f),
+                    _admin("delete_bucket", name, force=force),
                 )
             )
 
@@ -224,7 +261,7 @@ def plan(
                 None,
                 f"{user}:{policy}",
                 "delete",
-                lambda c, u=user, p=policy: c.delete_attachment(u, p),
+                _admin("delete_attachment", user, policy),
             )
         )
 
@@ -239,9 +276,7 @@ def plan(
                     None,
                     access_key,
                     "delete",
-                    lambda c, u=key.get("user"), k=access_key: c.delete_access_key(
-                        u, k
-                    ),
+                    _admin("delete_access_key", key.get("user"), access_key),
                 )
             )
 
@@ -256,14 +291,14 @@ def plan(
                     None,
                     name,
                     "delete",
-                    lambda c, n=name: c.delete_user(n),
+                    _admin("delete_user", name),
                 )
             )
 
     wanted_policies = {spec["name"] for spec in policies.values()}
     for name in sorted(set(idx.policies) - wanted_policies):
         deletes.append(
-            Op(ns.POLICIES, None, name, "delete", lambda c, n=name: c.delete_policy(n))
+            Op(ns.POLICIES, None, name, "delete", _admin("delete_policy", name))
         )
 
     # --- puts, what is referenced first ---------------------------------
@@ -275,7 +310,7 @@ def plan(
                     uid,
                     spec["name"],
                     "put",
-                    lambda c, s=spec: c.put_policy(s["name"], s["document"]),
+                    _admin("put_policy", spec["name"], spec["document"]),
                 )
             )
     for uid, spec in sorted(users.items()):
@@ -286,7 +321,7 @@ def plan(
                     uid,
                     spec["name"],
                     "put",
-                    lambda c, s=spec, u=uid: c.put_user(s["name"], user_id=u),
+                    _admin("put_user", spec["name"], user_id=uid),
                 )
             )
     for uid, spec in sorted(keys.items()):
@@ -299,11 +334,12 @@ def plan(
                     uid,
                     spec["access_key"],
                     "put",
-                    lambda c, s=spec, u=user: c.put_access_key(
-                        u,
-                        s["access_key"],
-                        s["secret_key"],
-                        bool(s.get("enabled", True)),
+                    _admin(
+                        "put_access_key",
+                        user,
+                        spec["access_key"],
+                        spec["secret_key"],
+                        bool(spec.get("enabled", True)),
                     ),
                 )
             )
@@ -318,7 +354,7 @@ def plan(
                     uid,
                     f"{user}:{policy}",
                     "put",
-                    lambda c, u=user, p=policy: c.put_attachment(u, p),
+                    _admin("put_attachment", user, policy),
                 )
             )
     for uid, spec in sorted(buckets.items()):
@@ -330,7 +366,7 @@ def plan(
                     uid,
                     spec["name"],
                     "put",
-                    lambda c, s=spec: c.put_bucket(s["name"], bucket_settings(s)),
+                    _admin("put_bucket", spec["name"], bucket_settings(spec)),
                 )
             )
 

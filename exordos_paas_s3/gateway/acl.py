@@ -429,6 +429,10 @@ ACTION_PERMISSIONS: Mapping[str, tuple[str, Permission]] = {
     "s3:PutObject": ("bucket", Permission.WRITE),
     "s3:DeleteObject": ("bucket", Permission.WRITE),
     "s3:DeleteObjectVersion": ("bucket", Permission.WRITE),
+    # Whoever may write parts may also abort and list them (a multipart
+    # upload is a PutObject in pieces).
+    "s3:AbortMultipartUpload": ("bucket", Permission.WRITE),
+    "s3:ListMultipartUploadParts": ("bucket", Permission.WRITE),
     "s3:GetBucketAcl": ("bucket", Permission.READ_ACP),
     "s3:PutBucketAcl": ("bucket", Permission.WRITE_ACP),
     "s3:GetObject": ("object", Permission.READ),
@@ -491,8 +495,10 @@ class ObjectOwnership(str, enum.Enum):
     OBJECT_WRITER = "ObjectWriter"
 
 
-# What a bucket gets without OwnershipControls (AWS's default since April 2023).
-DEFAULT_OBJECT_OWNERSHIP = ObjectOwnership.BUCKET_OWNER_ENFORCED
+# What a bucket without OwnershipControls uses unless the gateway is configured
+# otherwise (``default-object-ownership``): ACLs enabled, as in Ceph RGW, MinIO
+# and AWS buckets created before April 2023 (decision 0004).
+DEFAULT_OBJECT_OWNERSHIP = ObjectOwnership.OBJECT_WRITER
 
 
 def acls_enabled(ownership: ObjectOwnership) -> bool:

@@ -445,7 +445,12 @@ class AdminApp:
         buckets = []
         if self._storage is not None:
             for info in await self._storage.list_buckets():
-                buckets.append(await bucket_settings.report(self._storage, info))
+                item = await bucket_settings.report(self._storage, info)
+                # What the bucket holds now (quota use): object versions and
+                # their bytes, from the storage's counter.
+                objects, used = await self._storage.bucket_usage(info.name)
+                item["usage"] = {"objects": objects, "bytes": used}
+                buckets.append(item)
         return _Response(
             200,
             {

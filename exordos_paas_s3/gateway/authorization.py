@@ -105,12 +105,23 @@ _LISTS = frozenset(
         Op.ListMultipartUploads,
     }
 )
+# What a write asks for beyond s3:PutObject when it sets the new object's ACL
+# or tags. With ACLs enabled the writer owns what it writes, so without a
+# policy Allow these follow the write's own permission (Ceph RGW, AWS ACL
+# model); an explicit Deny still wins.
+_WRITER_EXTRAS = frozenset({"s3:PutObjectAcl", "s3:PutObjectTagging"})
+# Reads whose answer for a missing key is 404 to whoever may list the bucket
+# and 403 to anyone else (S3: "If the object you request doesn't exist, the
+# error that Amazon S3 returns depends on whether you also have the
+# s3:ListBucket permission").
+_LISTABLE_MISS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 _GRANT_HEADERS = tuple(acl_rules.GRANT_HEADERS)
 # Request headers exposed as s3:<header> condition keys when present.
 _HEADER_KEYS = (
     "x-amz-acl",
     "x-amz-server-side-encryption",
     "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm",
     "x-amz-storage-class",
     "x-amz-metadata-directive",
     "x-amz-copy-source",
@@ -133,6 +144,24 @@ def account_id_for(root_canonical_id: str) -> str:
 
 def has_acl_headers(headers: Mapping[str, str]) -> bool:
     return "x-amz-acl" in headers or any(h in headers for h in _GRANT_HEADERS)
+
+
+def check_grantees(identities: Any, grants: Any, *known: str) -> None:
+    """Every CanonicalUser grantee must exist (AWS: 400 InvalidArgument).
+
+    ``known`` are ids valid without a lookup (the owners involved).
+    """
+    for grant in grants or ():
+        grantee = grant.grantee
+        if grantee.type is not acl_rules.GranteeType.CANONICAL_USER:
+            continue
+        if grantee.id in known:
+            continue
+        if identities is None or identities.principal_by_canonical_id(grantee.id):
+            continue
+        raise errors.InvalidArgument(
+            "Invalid id", ArgumentName="CanonicalUser/ID", ArgumentValue=grantee.id
+        )
 
 
 def actions_for(
@@ -296,12 +325,79 @@ class Authorizer:
                 continue
             if principal is not None and principal.canonical_id == access.owner_id:
                 continue
-            if not await self._acl_allows(
+            if (
+                operation in _WRITES
+                and action in _WRITER_EXTRAS
+                and access.acls_enabled
+            ):
+                continue
+            if await self._acl_allows(
                 action, principal, access, request, key, version_id
             ):
-                raise errors.AccessDenied()
+                continue
+            if action in _LISTABLE_MISS and await self._missing_but_listable(
+                principal, access, request, key, version_id, identity, restrict
+            ):
+                continue
+            raise errors.AccessDenied()
         if operation in _WRITES:
             self._check_acl_headers(access, headers)
+
+    async def _missing_but_listable(
+        self,
+        principal: Principal | None,
+        access: bucket_access.BucketAccess,
+        request: Request,
+        key: str,
+        version_id: str | None,
+        identity: Any,
+        restrict: str | None,
+    ) -> bool:
+        """A read of a missing key: let it through (to its 404) when the
+        principal may list the bucket with the key as prefix."""
+        try:
+            info = await request.storage.head_object(access.bucket, key, version_id)
+        except errors.S3Error:
+            info = None
+        if info is not None and not info.is_delete_marker:
+            return False
+        keys = self._keys(Op.ListObjects, request, None)
+        keys["s3:prefix"] = key
+        ctx = self._context(
+            "s3:ListBucket", principal, access.bucket, "", Op.ListObjects, keys
+        )
+        decision = policy_lang.evaluate(
+            identity, access.policy, ctx, restrict_to_account=restrict
+        )
+        if decision is not policy_lang.Decision.IMPLICIT_DENY:
+            return decision is policy_lang.Decision.ALLOW
+        return access.acls_enabled and acl_rules.acl_allows(
+            acl_rules.visible_grants(access.public_access_block, access.grants),
+            canonical_id=principal.canonical_id if principal else None,
+            is_anonymous=principal is None,
+            permission=acl_rules.Permission.READ,
+        )
+
+    def lists_all_buckets(self, principal: Principal | None, request: Request) -> bool:
+        """ListBuckets: whether ``principal`` sees every bucket of the instance.
+
+        One account per instance: root, and a user whose identity policy
+        allows s3:ListAllMyBuckets, see them all; anyone else sees the buckets
+        it owns (decision 0004).
+        """
+        if principal is None:
+            return False
+        if principal.is_root:
+            return True
+        identity = self.identities.identity_policies(principal)
+        if not identity:
+            return False
+        keys = self._keys(Op.ListBuckets, request, None)
+        ctx = self._context(
+            "s3:ListAllMyBuckets", principal, "", "", Op.ListBuckets, keys
+        )
+        decision = policy_lang.evaluate(identity, None, ctx)
+        return decision is policy_lang.Decision.ALLOW
 
     def _identity_only(
         self,
@@ -478,13 +574,14 @@ class Authorizer:
             return ()
         return bucket_access.owner_grants(info.owner_id or access.owner_id)
 
-    @staticmethod
     def _check_acl_headers(
-        access: bucket_access.BucketAccess, headers: Mapping[str, str]
+        self, access: bucket_access.BucketAccess, headers: Mapping[str, str]
     ) -> None:
-        """ACL headers of a write: Object Ownership and BlockPublicAcls."""
+        """ACL headers of a write: Object Ownership, BlockPublicAcls, and
+        grantees that exist."""
         if not has_acl_headers(headers):
             return
+        identities = self.identities
         canned, grants = acl_rules.acl_from_request(
             headers, owner_id=access.owner_id, bucket_owner_id=access.owner_id
         )
@@ -497,6 +594,7 @@ class Authorizer:
         acl_rules.check_acl_put(
             access.public_access_block, canned=canned, grants=grants
         )
+        check_grantees(identities, grants, access.owner_id)
 
 
 def authorizer_of(request: Request) -> Authorizer | None:

@@ -25,6 +25,9 @@ from oslo_config import cfg
 from exordos_paas_s3 import constants
 
 SERVERS = ("uvicorn", "granian")
+# The values of acl.ObjectOwnership (kept literal: this module imports no
+# gateway code).
+OBJECT_OWNERSHIPS = ("ObjectWriter", "BucketOwnerPreferred", "BucketOwnerEnforced")
 
 OPTS = [
     cfg.StrOpt(
@@ -83,10 +86,49 @@ OPTS = [
         help="Seconds a signed request's time may differ from the server's.",
     ),
     cfg.BoolOpt(
+        "allow-sigv2",
+        default=True,
+        help="Accept legacy AWS Signature Version 2 (Authorization: AWS ..., "
+        "AWSAccessKeyId/Signature presigned URLs) besides SigV4. HMAC-SHA1 "
+        "and no signed payload hash: disable when no client needs it.",
+    ),
+    cfg.BoolOpt(
         "access-log",
         default=False,
         help="Log one line per S3 request (request id, client, principal, "
         "method, operation, resource, status).",
+    ),
+    cfg.StrOpt(
+        "default-object-ownership",
+        default="ObjectWriter",
+        choices=OBJECT_OWNERSHIPS,
+        help="Object Ownership of buckets that have no OwnershipControls of "
+        "their own: ObjectWriter and BucketOwnerPreferred keep ACLs enabled, "
+        "BucketOwnerEnforced disables them (AWS's default since 2023).",
+    ),
+    cfg.ListOpt(
+        "kms-keys",
+        default=[],
+        help="Key ids of the local KMS (SSE-KMS) to create at start if "
+        "missing; keys live in <data-dir>/kms-keys.json (mode 600).",
+    ),
+    cfg.BoolOpt(
+        "kms-auto-create",
+        default=False,
+        help="Create an unknown SSE-KMS key id on first use instead of "
+        "answering KMS.NotFoundException (test stands only).",
+    ),
+    cfg.StrOpt(
+        "kms-default-key",
+        default=None,
+        help="The key id used for aws:kms requests that name no key (AWS "
+        "uses the aws/s3 managed key); unset: such requests are refused.",
+    ),
+    cfg.BoolOpt(
+        "sse-c-require-tls",
+        default=True,
+        help="Refuse SSE-C keys on plain HTTP as AWS does; loopback clients "
+        "(a TLS-terminating proxy on the node) are always accepted.",
     ),
     cfg.StrOpt(
         "log-level",

@@ -66,7 +66,8 @@ BadDigest = _error(
 BucketAlreadyOwnedByYou = _error(
     "BucketAlreadyOwnedByYou",
     409,
-    "Your previous request to create the named bucket succeeded and you already own it.",
+    "Your previous request to create the named bucket "
+    "succeeded and you already own it.",
 )
 EntityTooLarge = _error(
     "EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size."
@@ -80,7 +81,8 @@ ExpiredToken = _error("ExpiredToken", 400, "The provided token has expired.")
 IncompleteBody = _error(
     "IncompleteBody",
     400,
-    "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    "You did not provide the number of bytes specified "
+    "by the Content-Length HTTP header.",
 )
 InvalidArgument = _error("InvalidArgument", 400, "Invalid Argument")
 InvalidBucketName = _error(
@@ -102,7 +104,8 @@ InvalidPart = _error(
 InvalidPartOrder = _error(
     "InvalidPartOrder",
     400,
-    "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    "The list of parts was not in ascending order. "
+    "Parts must be ordered by part number.",
 )
 InvalidRequest = _error("InvalidRequest", 400, "Invalid Request")
 InvalidStorageClass = _error(
@@ -209,6 +212,9 @@ InvalidObjectState = _error(
     403,
     "The operation is not valid for the current state of the object.",
 )
+# Not an AWS code (AWS has no bucket quotas): Ceph RGW's, which S3 clients of
+# quota-enforcing engines already know.
+QuotaExceeded = _error("QuotaExceeded", 403, "The bucket quota has been exceeded.")
 
 # 404
 NoSuchBucket = _error("NoSuchBucket", 404, "The specified bucket does not exist.")
@@ -282,7 +288,9 @@ OperationAborted = _error(
     "resource. Try again.",
 )
 InvalidBucketState = _error(
-    "InvalidBucketState", 409, "The request is not valid with the current state of the bucket."
+    "InvalidBucketState",
+    409,
+    ("The request is not valid with the current state of the bucket."),
 )
 ConditionalRequestConflict = _error(
     "ConditionalRequestConflict",
@@ -322,7 +330,9 @@ NotImplemented_ = type(
     {
         "code": "NotImplemented",
         "status": 501,
-        "message": "A header you provided implies functionality that is not implemented.",
+        "message": (
+            "A header you provided implies functionality that is not implemented."
+        ),
     },
 )
 SlowDown = _error("SlowDown", 503, "Please reduce your request rate.")

@@ -471,6 +471,10 @@ def _parse_statement(
         if principal_field is None:
             raise _malformed("Missing required field Principal")
         principals = _parse_principal(raw[principal_field], principal_field)
+        if principal_field == "NotPrincipal" and effect == "Allow":
+            # IAM: "NotPrincipal" only with Deny (an Allow to everyone but a
+            # few is almost always a mistake, so AWS refuses it).
+            raise _malformed("NotPrincipal is only valid with Effect Deny")
     elif principal_field is not None:
         raise _malformed(
             f"Policy document should not specify a principal: {principal_field}"

@@ -128,6 +128,18 @@ class Request:
         return self.services.settings
 
     @property
+    def bucket_record(self) -> storage_base.BucketInfo:
+        """The bucket of a bucket- or object-scoped operation.
+
+        The pipeline loads it before authorizing, so by the time a handler
+        runs it is there; the check keeps that promise visible to the reader
+        and to the type checker.
+        """
+        if self.bucket_info is None:
+            raise errors.NoSuchBucket(BucketName=self.bucket or "")
+        return self.bucket_info
+
+    @property
     def resource(self) -> str:
         if self.operation is None:
             # Not routed yet (the router refused the request): the raw path.
@@ -204,8 +216,21 @@ class Response:
 # --- formats -------------------------------------------------------------
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    "", "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
 def http_date(ts: float) -> str:
-    return email_utils.formatdate(ts, usegmt=True)
+    # email.utils.formatdate(ts, usegmt=True), at a quarter of its cost
+    # (it goes through datetime): every GET and HEAD formats one.
+    t = time.gmtime(ts)
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (
+        _DAYS[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon], t.tm_year,
+        t.tm_hour, t.tm_min, t.tm_sec,
+    )  # fmt: skip
 
 
 def iso8601(ts: float) -> str:

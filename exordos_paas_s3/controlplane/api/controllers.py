@@ -30,10 +30,14 @@ from restalchemy.api import controllers as ra_controllers
 from restalchemy.api import field_permissions as field_p
 from restalchemy.api import packers as ra_packers
 from restalchemy.api import resources as ra_resources
+from restalchemy.common import exceptions as ra_exc
 from restalchemy.dm import types as ra_types
+from restalchemy.storage import exceptions as storage_exc
+from restalchemy.storage.sql import engines
 
 from exordos_paas_s3.controlplane import iam, validation
 from exordos_paas_s3.controlplane.dm import models
+from exordos_paas_s3.controlplane.paas import models as paas_models
 
 LOG = logging.getLogger(__name__)
 
@@ -269,12 +273,31 @@ class BucketController(_NestedController):
 
     def delete(self, parent_resource, uuid):
         self._enforce("delete")
-        bucket = self.get(parent_resource=parent_resource, uuid=uuid)
-        # Only what the data plane reported counts: an unknown (None) bucket
-        # has never held objects the API knows of.
-        if bucket.is_empty is False and not bucket.force_delete:
+        force = self._req.params.get("force", "").lower() in ("true", "1", "yes")
+        try:
+            bucket = self.get(parent_resource=parent_resource, uuid=uuid)
+        except (ra_exc.NotFoundError, storage_exc.RecordNotFound):
+            # Deleted already, but a node may still hold it (a plain delete
+            # of a bucket with objects): ?force=true lets it go with them.
+            if force and paas_models.upgrade_bucket_deletion_to_force(
+                uuid, parent_resource.uuid
+            ):
+                # A new wish for the builders to carry to the nodes.
+                parent_resource.touch()
+                return
+            raise
+        force = force or bool(bucket.force_delete)
+        # Only what the data plane reported counts here. A bucket it has not
+        # reported on yet (None) is deleted; should it hold objects after all,
+        # the node says so and the instance's reason tells how to force it.
+        if bucket.is_empty is False and not force:
             raise validation.BucketNotEmpty(name=bucket.name)
-        bucket.delete()
+        engine = engines.engine_factory.get_engine()
+        with engine.session_manager() as session:
+            # The delete item carries the force intent to the nodes whatever
+            # they saw of the bucket before (docs/decisions/0003-reconcile.md).
+            paas_models.record_bucket_deletion(bucket, force, session=session)
+            bucket.delete(session=session)
 
 
 class PolicyController(_NestedController):

@@ -88,7 +88,10 @@ SPEC_OF = {
 
 
 def child_status(
-    section: str, uid: str, spec: tp.Mapping[str, tp.Any], reports: list[dict]
+    section: str,
+    uid: str,
+    spec: tp.Mapping[str, tp.Any],
+    reports: tp.Sequence[dict | None],
 ) -> tuple[str, str]:
     """(status, reason) of one child from the reports of every node.
 
@@ -110,7 +113,7 @@ def child_status(
     return (ACTIVE, "") if applied == len(reports) else (IN_PROGRESS, "")
 
 
-def bucket_is_empty(uid: str, reports: list[dict]) -> bool | None:
+def bucket_is_empty(uid: str, reports: tp.Sequence[dict | None]) -> bool | None:
     """True/False once every node has said; None while one has not."""
     flags = []
     for report in reports:
@@ -121,10 +124,44 @@ def bucket_is_empty(uid: str, reports: list[dict]) -> bool | None:
     return all(flags) if flags else None
 
 
+def deletion_status(
+    uid: str, spec: tp.Mapping[str, tp.Any], reports: tp.Sequence[dict | None]
+) -> tuple[str, str]:
+    """(status, reason) of a deleted bucket: ACTIVE once every node has it gone,
+    ERROR with a node's reason when one cannot remove it (for this intent)."""
+    digest = ns.item_digest(spec)
+    gone = 0
+    for report in reports:
+        item = ((report or {}).get(ns.DELETED_BUCKETS) or {}).get(uid)
+        if not item:
+            continue
+        if item.get("status") == ns.ACTIVE:
+            gone += 1
+        elif item.get("status") == ns.ERROR and item.get("digest") == digest:
+            reason = item.get("reason") or "the data plane cannot remove it"
+            if not spec.get("force"):
+                reason += "; DELETE it again with ?force=true to remove its objects too"
+            return ERROR, reason
+    return (ACTIVE, "") if reports and gone == len(reports) else (IN_PROGRESS, "")
+
+
+def _nodes_ready(
+    instance: paas_models.PaaSInstance,
+    node_set: tp.Any,
+    reports: tp.Sequence[dict | None],
+) -> bool:
+    return (
+        node_set is not None
+        and node_set.status == infra_c.NodeStatus.ACTIVE.value
+        and len(reports) == instance.nodes_number
+    )
+
+
 def _node_report(state: paas_models.S3NodeState | None) -> dict | None:
     if state is None:
         return None
     report = {section: state.section(section) for section in ns.SECTIONS}
+    report[ns.DELETED_BUCKETS] = state.section(ns.DELETED_BUCKETS)
     report["status"], report["reason"] = state.status, state.reason
     return report
 
@@ -159,23 +196,69 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
         # Nodes beyond nodes_number are on their way out (shrink).
         nodes = nodes[: instance.nodes_number]
 
-        states = [
-            paas_models.S3NodeState(
-                uuid=ns.agent_uuid_for_node(node),
-                instance=instance.uuid,
-                status=NEW,
-                **sections,
-            )
-            for node in nodes
-        ]
         actual_by_uuid = {
             pair.actual.uuid: pair.actual
             for pair in paas_collection.paas_objects
             if pair.actual is not None
         }
-        reports = [_node_report(actual_by_uuid.get(s.uuid)) for s in states]
-        self._update_statuses(instance, sections, rows, reports, node_set)
+        reports = [
+            _node_report(actual_by_uuid.get(ns.agent_uuid_for_node(node)))
+            for node in nodes
+        ]
+        ready = _nodes_ready(instance, node_set, reports)
+        deletions, deletion_errors = self._settle_deletions(
+            instance, sections, reports if ready else None
+        )
+        states = [
+            paas_models.S3NodeState(
+                uuid=ns.agent_uuid_for_node(node),
+                instance=instance.uuid,
+                status=NEW,
+                deleted_buckets=deletions,
+                **sections,
+            )
+            for node in nodes
+        ]
+        self._update_statuses(instance, sections, rows, reports, ready, deletion_errors)
         return states
+
+    def pre_delete_instance_resource(self, resource: tp.Any) -> None:
+        super().pre_delete_instance_resource(resource)
+        # The nodes go with the instance, and so do the buckets still on them.
+        paas_models.forget_bucket_deletions(resource.uuid)
+
+    @staticmethod
+    def _settle_deletions(
+        instance: paas_models.PaaSInstance,
+        sections: dict[str, dict],
+        reports: tp.Sequence[dict | None] | None,
+    ) -> tuple[dict[str, dict[str, tp.Any]], list[str]]:
+        """The deleted buckets the nodes must still remove, and their errors.
+
+        A delete is done (and forgotten) once every node reports the bucket
+        gone, or when a bucket of the same name is wanted again (the new
+        bucket wins). ``reports`` is None while the nodes are not all up.
+        """
+        deletions = paas_models.bucket_deletions(instance.uuid)
+        if not deletions:
+            return {}, []
+        wanted = {spec["name"] for spec in sections.get(ns.BUCKETS, {}).values()}
+        done, errors = [], []
+        for uid, spec in deletions.items():
+            if spec["name"] in wanted:
+                done.append(uid)
+                continue
+            if reports is None:
+                continue
+            status, reason = deletion_status(uid, spec, reports)
+            if status == ACTIVE:
+                done.append(uid)
+            elif status == ERROR:
+                errors.append(f"deleted bucket {spec['name']}: {reason}")
+        if done:
+            paas_models.forget_bucket_deletions(instance.uuid, done)
+        remaining = {uid: spec for uid, spec in deletions.items() if uid not in done}
+        return remaining, errors
 
     # -- statuses -----------------------------------------------------------
 
@@ -198,15 +281,11 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
         sections: dict[str, dict],
         rows: dict[str, dict[str, tp.Any]],
         reports: list[dict | None],
-        node_set: tp.Any,
+        node_set_ready: bool,
+        deletion_errors: tp.Sequence[str] = (),
     ) -> None:
-        node_set_ready = (
-            node_set is not None
-            and node_set.status == infra_c.NodeStatus.ACTIVE.value
-            and len(reports) == instance.nodes_number
-        )
         node_reports = reports if node_set_ready else []
-        errors = []
+        errors = list(deletion_errors)
         for section, items in sections.items():
             for uid, spec in items.items():
                 status, reason = child_status(section, uid, spec, node_reports)

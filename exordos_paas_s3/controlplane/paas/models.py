@@ -16,7 +16,9 @@
 from __future__ import annotations
 
 import typing as tp
+import uuid as sys_uuid
 
+from gcl_sdk.agents.universal import utils as ua_utils
 from gcl_sdk.agents.universal.dm import models as ua_models
 from gcl_sdk.infra import constants as infra_c
 from gcl_sdk.infra.dm import models as infra_models
@@ -29,6 +31,95 @@ from exordos_paas_s3 import node_state as ns
 from exordos_paas_s3.controlplane.dm import models
 
 _SECTIONS = tuple(ns.SECTIONS)
+
+# Target resources of this kind are bucket tombstones: a bucket deleted through
+# the API that the nodes must remove (uuid = the bucket's, master = instance).
+BUCKET_DELETION_KIND = "s3_bucket_deletion"
+
+
+def record_bucket_deletion(
+    bucket: models.Bucket, force: bool, session: tp.Any = None
+) -> None:
+    """Keep the tenant's delete (and its force intent) until the nodes act.
+
+    Written in the transaction that deletes the bucket row, so the PaaS builder
+    never sees the bucket gone without knowing how it has to go. No scheduler
+    or builder handles this kind; the PaaS builder reads and removes them.
+    """
+    value = {"name": bucket.name, "force": bool(force)}
+    _save_deletion(bucket.uuid, bucket.instance.uuid, value, session=session)
+
+
+def upgrade_bucket_deletion_to_force(
+    bucket_uuid: sys_uuid.UUID, instance_uuid: sys_uuid.UUID
+) -> bool:
+    """Turn a pending plain delete into a forced one; False if none is pending."""
+    res = _deletion(bucket_uuid)
+    if res is None or str(res.master) != str(instance_uuid):
+        return False
+    value = dict(res.value or {}, force=True)
+    res.value, res.hash = value, ua_utils.calculate_hash(value)
+    res.full_hash = res.hash
+    res.update()
+    return True
+
+
+def bucket_deletions(instance_uuid: sys_uuid.UUID) -> dict[str, dict[str, tp.Any]]:
+    """{bucket uuid: {"name", "force"}} of the instance's pending deletes."""
+    return {
+        str(res.uuid): {
+            "name": res.value["name"],
+            "force": bool(res.value.get("force")),
+        }
+        for res in ua_models.TargetResource.objects.get_all(
+            filters={
+                "kind": dm_filters.EQ(BUCKET_DELETION_KIND),
+                "master": dm_filters.EQ(instance_uuid),
+            }
+        )
+    }
+
+
+def forget_bucket_deletions(
+    instance_uuid: sys_uuid.UUID, bucket_uuids: tp.Iterable[str] | None = None
+) -> None:
+    """Drop done deletes (all of the instance's when ``bucket_uuids`` is None)."""
+    wanted = None if bucket_uuids is None else {str(u) for u in bucket_uuids}
+    for res in ua_models.TargetResource.objects.get_all(
+        filters={
+            "kind": dm_filters.EQ(BUCKET_DELETION_KIND),
+            "master": dm_filters.EQ(instance_uuid),
+        }
+    ):
+        if wanted is None or str(res.uuid) in wanted:
+            res.delete()
+
+
+def _deletion(bucket_uuid: sys_uuid.UUID) -> ua_models.TargetResource | None:
+    return ua_models.TargetResource.objects.get_one_or_none(
+        filters={
+            "uuid": dm_filters.EQ(bucket_uuid),
+            "kind": dm_filters.EQ(BUCKET_DELETION_KIND),
+        }
+    )
+
+
+def _save_deletion(
+    bucket_uuid: sys_uuid.UUID,
+    instance_uuid: sys_uuid.UUID,
+    value: dict[str, tp.Any],
+    session: tp.Any = None,
+) -> None:
+    digest = ua_utils.calculate_hash(value)
+    ua_models.TargetResource(
+        uuid=bucket_uuid,
+        kind=BUCKET_DELETION_KIND,
+        res_uuid=ua_models.Resource.gen_res_uuid(bucket_uuid, BUCKET_DELETION_KIND),
+        master=instance_uuid,
+        value=value,
+        hash=digest,
+        full_hash=digest,
+    ).insert(session=session)
 
 
 class S3NodeState(
@@ -52,6 +143,7 @@ class S3NodeState(
     access_keys = properties.property(ra_types.Dict(), default=dict)
     policies = properties.property(ra_types.Dict(), default=dict)
     attachments = properties.property(ra_types.Dict(), default=dict)
+    deleted_buckets = properties.property(ra_types.Dict(), default=dict)
     reason = properties.property(ra_types.String(), default="")
     pending_deletes = properties.property(ra_types.List(), default=list)
 
@@ -60,7 +152,7 @@ class S3NodeState(
         return ns.KIND
 
     def get_resource_target_fields(self) -> tp.Collection[str]:
-        return frozenset(("uuid", "instance") + _SECTIONS)
+        return frozenset(("uuid", "instance", ns.DELETED_BUCKETS) + _SECTIONS)
 
     def section(self, name: str) -> dict[str, tp.Any]:
         return getattr(self, name) or {}

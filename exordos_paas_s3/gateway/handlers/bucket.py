@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from exordos_paas_s3.gateway import bucket_access, errors
+from exordos_paas_s3.gateway import authorization, bucket_access, errors
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.handlers import access_control, integrity, listing
 from exordos_paas_s3.gateway.handlers.object import owner_acl
@@ -83,7 +83,12 @@ async def list_buckets(req: Request) -> Response:
     if token:
         after = listing.decode_token(token)
     buckets = await req.storage.list_buckets()
-    if principal is None or not principal.is_root:
+    authorizer = authorization.authorizer_of(req)
+    if authorizer is not None:
+        everything = authorizer.lists_all_buckets(principal, req)
+    else:
+        everything = principal is not None and principal.is_root
+    if not everything:
         buckets = [b for b in buckets if b.owner_id == req.canonical_id]
     buckets = [
         b
@@ -225,7 +230,7 @@ async def put_bucket_versioning(req: Request) -> Response:
 
 
 async def get_bucket_acl(req: Request) -> Response:
-    return Response(xml=owner_acl(req, req.bucket_info.owner_id))
+    return Response(xml=owner_acl(req, req.bucket_record.owner_id))
 
 
 async def get_bucket_logging(req: Request) -> Response:

@@ -95,7 +95,7 @@ def _date(el: ET.Element) -> None:
     text = (s3xml.child_text(el, "Date") or "").strip()
     match = _MIDNIGHT.match(text)
     valid = match is not None
-    if valid:
+    if match is not None:
         try:
             datetime.date.fromisoformat(match.group(1))
         except ValueError:

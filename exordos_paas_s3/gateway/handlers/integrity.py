@@ -28,6 +28,7 @@ import hashlib
 import zlib
 
 import google_crc32c
+from awscrt import checksums as awscrt_checksums
 
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway.request import Request
@@ -48,52 +49,25 @@ def compute(algorithm: str, data: bytes) -> bytes:
         return hashlib.sha1(data).digest()
     if algorithm == "SHA256":
         return hashlib.sha256(data).digest()
+    if algorithm == "CRC64NVME":
+        return awscrt_checksums.crc64nvme(data).to_bytes(8, "big")
     raise errors.NotImplemented_(
         f"The checksum algorithm {algorithm} is not supported."
     )
 
 
-# Reflected polynomials of the CRCs S3 can combine into a full-object value.
-_CRC_POLY = {"CRC32": 0xEDB88320, "CRC32C": 0x82F63B78}
-
-
-def _gf2_times(matrix: list[int], vector: int) -> int:
-    out = 0
-    i = 0
-    while vector:
-        if vector & 1:
-            out ^= matrix[i]
-        vector >>= 1
-        i += 1
-    return out
-
-
-def _gf2_square(matrix: list[int]) -> list[int]:
-    return [_gf2_times(matrix, row) for row in matrix]
+# CRC(A + B) from CRC(A), CRC(B) and len(B), for the CRCs S3 can combine
+# into a multipart object's FULL_OBJECT checksum.
+_COMBINE = {
+    "CRC32": awscrt_checksums.combine_crc32,
+    "CRC32C": awscrt_checksums.combine_crc32c,
+    "CRC64NVME": awscrt_checksums.combine_crc64nvme,
+}
 
 
 def crc_combine(algorithm: str, crc1: int, crc2: int, len2: int) -> int:
-    """CRC of A+B from crc(A), crc(B) and len(B) (zlib's crc32_combine
-    method: apply len2 zero bytes to crc1 with GF(2) matrix powers)."""
-    if len2 == 0:
-        return crc1
-    odd = [_CRC_POLY[algorithm]] + [1 << (n - 1) for n in range(1, 32)]
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:
-        even = _gf2_square(odd)
-        if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
-    return crc1 ^ crc2
+    """CRC of A+B from crc(A), crc(B) and len(B)."""
+    return _COMBINE[algorithm](crc1, crc2, len2)
 
 
 def multipart_checksums(
@@ -104,12 +78,13 @@ def multipart_checksums(
     composite = base64.b64encode(
         compute(algorithm, b"".join(raw for raw, _ in parts))
     ).decode()
-    if algorithm not in _CRC_POLY:
+    if algorithm not in _COMBINE:
         return composite, None
     crc = 0
     for raw, size in parts:
         crc = crc_combine(algorithm, crc, int.from_bytes(raw, "big"), size)
-    return composite, base64.b64encode(crc.to_bytes(4, "big")).decode()
+    width = _DIGEST_SIZES[algorithm]
+    return composite, base64.b64encode(crc.to_bytes(width, "big")).decode()
 
 
 def decode_content_md5(value: str) -> bytes:
@@ -135,9 +110,8 @@ def _decode_checksum(algorithm: str, value: str) -> bytes:
 
 
 def mismatch(algorithm: str) -> errors.S3Error:
-    name = "CRC64NVME" if algorithm == "CRC64NVME" else algorithm
     return errors.BadDigest(
-        f"The {name} you specified did not match the calculated checksum."
+        f"The {algorithm} you specified did not match the calculated checksum."
     )
 
 
@@ -201,10 +175,6 @@ class BodyCheck:
                 )
             if sdk not in algorithms:
                 algorithms.append(sdk)
-        if "CRC64NVME" in algorithms:
-            raise errors.NotImplemented_(
-                "The CRC64NVME checksum algorithm is not supported yet."
-            )
         self.algorithms = tuple(algorithms)
 
     def verify(self, digests: Digests) -> None:

@@ -84,7 +84,7 @@ def _contents(
     el.add("Size", str(info.size))
     el.add("StorageClass", info.storage_class)
     if with_owner:
-        _owner(req, el, info.owner_id or req.bucket_info.owner_id)
+        _owner(req, el, info.owner_id or req.bucket_record.owner_id)
     return el
 
 
@@ -222,7 +222,7 @@ async def list_object_versions(req: Request) -> Response:
             el.add("VersionId", info.version_id or "null")
             el.add("IsLatest", "true" if info.is_latest else "false")
             el.add("LastModified", iso8601(info.last_modified))
-            _owner(req, el, info.owner_id or req.bucket_info.owner_id)
+            _owner(req, el, info.owner_id or req.bucket_record.owner_id)
             continue
         el = root.add("Version", [])
         el.add("Key", enc(info.key))
@@ -232,7 +232,7 @@ async def list_object_versions(req: Request) -> Response:
         el.add("ETag", quote_etag(info.etag))
         el.add("Size", str(info.size))
         el.add("StorageClass", info.storage_class)
-        _owner(req, el, info.owner_id or req.bucket_info.owner_id)
+        _owner(req, el, info.owner_id or req.bucket_record.owner_id)
     for p in result.common_prefixes:
         root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
     return Response(xml=root)

@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib import parse as urlparse
 
-from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import errors, quota, sse
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.handlers import (
     access_control,
@@ -41,6 +42,9 @@ from exordos_paas_s3.gateway.storage.base import ObjectInfo, PutRequest
 LOG = logging.getLogger(__name__)
 
 MAX_USER_METADATA = 2048
+# The object document holding a multipart object's per-part checksums: a JSON
+# list, one {algorithm: base64} per part (handlers/multipart.py writes it).
+DOC_PART_CHECKSUMS = "part-checksums"
 MAX_DELETE_KEYS = 1000
 
 # Stored verbatim and returned on GET/HEAD.
@@ -69,11 +73,7 @@ STORAGE_CLASSES = frozenset(
 )
 # Headers that ask for features we do not have yet: refuse rather than
 # silently store an object without them.
-_UNSUPPORTED_HEADERS = (
-    "x-amz-server-side-encryption",
-    "x-amz-server-side-encryption-customer-algorithm",
-    "x-amz-server-side-encryption-aws-kms-key-id",
-)
+_UNSUPPORTED_HEADERS: tuple[str, ...] = ()
 _RESPONSE_OVERRIDES = (
     ("response-content-type", "content-type"),
     ("response-content-language", "content-language"),
@@ -215,15 +215,16 @@ def write_precondition(req: Request):
         return None
 
     def precondition(current: ObjectInfo | None) -> None:
-        exists = current is not None and not current.is_delete_marker
+        # A delete marker counts as no object at all.
+        live = current if current is not None and not current.is_delete_marker else None
         # "*" matches any existing object; an ETag list only those ETags.
-        if none_match is not None and exists and etag_matches(none_match, current.etag):
-            raise errors.PreconditionFailed(Condition="If-None-Match")
+        if none_match is not None and live is not None:
+            if etag_matches(none_match, live.etag):
+                raise errors.PreconditionFailed(Condition="If-None-Match")
         if match is not None:
-            if not exists:
+            if live is None:
                 raise errors.NoSuchKey(Key=req.key)
-            assert current is not None
-            if not etag_matches(match, current.etag):
+            if not etag_matches(match, live.etag):
                 raise errors.PreconditionFailed(Condition="If-Match")
 
     return precondition
@@ -415,10 +416,14 @@ async def _read(req: Request, head: bool) -> Response:
         raise errors.InvalidRequest(
             "Cannot specify both Range header and partNumber query parameter."
         )
+    sse.reject_write_headers_on_read(req.headers)
+    customer_key = sse.request_key(req)
     if not head and range_header is None and part_number is None:
         # The common case in one storage call: the opened version's metadata
         # drives conditionals and headers (the bytes are read lazily).
-        reader = await req.storage.open_object(req.bucket, req.key, version_id)
+        reader = await req.storage.open_object(
+            req.bucket, req.key, version_id, **sse.read_kwargs(customer_key)
+        )
         info = reader.info
         if info.is_delete_marker:
             await _lookup(req, version_id)
@@ -440,23 +445,68 @@ async def _read(req: Request, head: bool) -> Response:
             span = _span(info, range_header, part_number)
             start, length = span if span is not None else (0, info.size)
             reader = await req.storage.open_object(
-                req.bucket, req.key, version_id, start, length
+                req.bucket,
+                req.key,
+                version_id,
+                start,
+                length,
+                **sse.read_kwargs(customer_key),
             )
             if reader.info.etag == info.etag and reader.info.size == info.size:
                 break
             info = reader.info
         info = reader.info
         response = _object_response(req, info, span, part_number)
+        await _part_checksum_headers(req, info, part_number, response.headers)
         response.reader = reader
         return response
     info = await _lookup(req, version_id)
+    sse.check_customer_key(info.system_meta, customer_key)
     response = check_read_conditions(req, info)
     if response is not None:
         return response
     span = _span(info, range_header, part_number)
     response = _object_response(req, info, span, part_number)
+    await _part_checksum_headers(req, info, part_number, response.headers)
     response.head_length = span[1] if span is not None else info.size
     return response
+
+
+async def part_checksums(req: Request, info: ObjectInfo) -> list[dict[str, str]]:
+    """The per-part checksums of a multipart object ([] when none were kept)."""
+    if not info.parts_count or not info.checksums:
+        return []
+    raw = await req.storage.get_object_doc(
+        info.bucket, info.key, _version_arg(info), DOC_PART_CHECKSUMS
+    )
+    try:
+        value = json.loads(raw) if raw else []
+    except ValueError:
+        LOG.error("object %s/%s: part checksums do not parse", info.bucket, info.key)
+        return []
+    return value if isinstance(value, list) else []
+
+
+async def _part_checksum_headers(
+    req: Request, info: ObjectInfo, part_number: str | None, headers: dict
+) -> None:
+    """A partNumber read describes one part: its checksum, not the object's."""
+    if (
+        part_number is None
+        or req.headers.get("x-amz-checksum-mode", "").upper() != "ENABLED"
+        or not info.checksums
+    ):
+        return
+    if not info.parts_count:
+        # A single-part object's only part is the object itself.
+        headers.update(integrity.checksum_headers(info.checksums))
+        return
+    sums = await part_checksums(req, info)
+    number = int(part_number)
+    if 1 <= number <= len(sums) and isinstance(sums[number - 1], dict):
+        headers.update(integrity.checksum_headers(sums[number - 1]))
+        if "type" in info.checksums:
+            headers["x-amz-checksum-type"] = info.checksums["type"]
 
 
 def _span(
@@ -494,18 +544,29 @@ def _object_response(
 async def put_object(req: Request) -> Response:
     size = body_size(req)
     new = put_request(req, size)
+    new.owner_id = await access_control.new_object_owner(req)
+    encryption = sse.request_spec(req)
     check = integrity.BodyCheck(req, size)
     new.checksum_algorithms = check.algorithms
     new.want_sha256 = check.sha256 is not None
     docs = await version_docs.from_request(req)
     docs.apply_meta(new.system_meta)
+    within_quota = await quota.prepare(req.storage, req.bucket_record, req.key)
+    if within_quota is not None and size is not None:
+        # Refuse before reading a body that could never be stored.
+        within_quota(size)
     info = await req.storage.put_object(
-        new, req.body, check.verify, write_precondition(req)
+        new,
+        req.body,
+        quota.with_verify(within_quota, check.verify),
+        write_precondition(req),
+        **sse.write_kwargs(encryption),
     )
     await version_docs.store(req, info, docs)
     await access_control.store_new_object_acl(req, info)
     headers = {"etag": quote_etag(info.etag)}
     headers.update(integrity.checksum_headers(info.checksums))
+    headers.update(sse.public_headers(info.system_meta))
     if info.version_id and info.version_id != "null":
         headers["x-amz-version-id"] = info.version_id
     return Response(headers=headers)
@@ -650,6 +711,9 @@ async def copy_source(req: Request) -> ObjectInfo:
 
 async def copy_object(req: Request) -> Response:
     source = await copy_source(req)
+    source_key = sse.request_key(req, sse.COPY_SOURCE_C_PREFIX)
+    sse.check_customer_key(source.system_meta, source_key)
+    encryption = sse.request_spec(req)
     directive = req.headers.get("x-amz-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise errors.InvalidArgument(
@@ -665,13 +729,19 @@ async def copy_object(req: Request) -> Response:
     else:
         content_type, system, user = (
             source.content_type,
-            dict(source.system_meta),
+            # The copy's encryption comes from this request, not the source.
+            sse.without_encryption(source.system_meta),
             dict(source.user_meta),
         )
         new_class = storage_class or source.storage_class
         if storage_class is not None and storage_class not in STORAGE_CLASSES:
             raise errors.InvalidStorageClass(StorageClassRequested=storage_class)
-    if same and directive == "COPY" and new_class == source.storage_class:
+    if (
+        same
+        and directive == "COPY"
+        and new_class == source.storage_class
+        and encryption is None
+    ):
         raise errors.InvalidRequest(
             "This copy request is illegal because it is trying to copy an "
             "object to itself without changing the object's metadata, "
@@ -685,7 +755,12 @@ async def copy_object(req: Request) -> Response:
         )
     docs = await version_docs.from_request(req, source)
     docs.apply_meta(system)
-    if same and req.query.get("versionId") is None and not _versioned(req):
+    if (
+        same
+        and req.query.get("versionId") is None
+        and not _versioned(req)
+        and encryption is None
+    ):
         # Metadata-only change of the object itself: no data rewrite.
         info = await req.storage.update_object_meta(
             req.bucket,
@@ -701,13 +776,13 @@ async def copy_object(req: Request) -> Response:
         requested = req.headers.get("x-amz-checksum-algorithm")
         if requested:
             requested = requested.upper()
-            if requested not in integrity.HEADERS or requested == "CRC64NVME":
+            if requested not in integrity.HEADERS:
                 raise errors.InvalidRequest("Invalid checksum algorithm.")
             algorithms = [requested]
         new = PutRequest(
             bucket=req.bucket,
             key=req.key,
-            owner_id=req.canonical_id,
+            owner_id=await access_control.new_object_owner(req),
             content_type=content_type,
             system_meta=system,
             user_meta=user,
@@ -715,15 +790,27 @@ async def copy_object(req: Request) -> Response:
             checksum_algorithms=tuple(algorithms),
             expected_size=source.size,
         )
+        within_quota = await quota.prepare(req.storage, req.bucket_record, req.key)
+        if within_quota is not None:
+            within_quota(source.size)
         reader = await req.storage.open_object(
-            source.bucket, source.key, _version_arg(source), 0, source.size
+            source.bucket,
+            source.key,
+            _version_arg(source),
+            0,
+            source.size,
+            **sse.read_kwargs(source_key),
         )
         if reader.info.etag != source.etag:
             raise errors.PreconditionFailed(
                 "The source object changed during the copy; retry."
             )
         info = await req.storage.put_object(
-            new, reader.stream(), None, write_precondition(req)
+            new,
+            reader.stream(),
+            quota.with_verify(within_quota, None),
+            write_precondition(req),
+            **sse.write_kwargs(encryption),
         )
     await version_docs.store(req, info, docs, replace=True)
     await access_control.store_new_object_acl(req, info)
@@ -733,7 +820,7 @@ async def copy_object(req: Request) -> Response:
     for alg, value in info.checksums.items():
         if alg in integrity.HEADERS:
             result.add("Checksum" + alg, value)
-    headers = {}
+    headers = sse.public_headers(info.system_meta)
     if source.version_id and source.version_id != "null":
         headers["x-amz-copy-source-version-id"] = source.version_id
     if info.version_id and info.version_id != "null":
@@ -777,7 +864,7 @@ def owner_acl(req: Request, owner_id: str) -> s3xml.Element:
 
 async def get_object_acl(req: Request) -> Response:
     info = await _lookup(req, req.query.get("versionId") or None)
-    return Response(xml=owner_acl(req, info.owner_id or req.bucket_info.owner_id))
+    return Response(xml=owner_acl(req, info.owner_id or req.bucket_record.owner_id))
 
 
 async def get_object_tagging(req: Request) -> Response:
@@ -821,6 +908,7 @@ async def get_object_attributes(req: Request) -> Response:
     max_parts = min(_header_int(req, "x-amz-max-parts", 1000), 1000)
     marker = _header_int(req, "x-amz-part-number-marker", 0)
     info = await _lookup(req, req.query.get("versionId") or None)
+    sse.check_customer_key(info.system_meta, sse.request_key(req))
     root = s3xml.Element("GetObjectAttributesResponse", [])
     if "ETag" in wanted:
         root.add("ETag", info.etag)
@@ -844,10 +932,15 @@ async def get_object_attributes(req: Request) -> Response:
             parts.add("NextPartNumberMarker", str(page[-1][0]))
         parts.add("MaxParts", str(max_parts))
         parts.add("IsTruncated", "true" if truncated else "false")
+        part_sums = await part_checksums(req, info)
         for number, size in page:
             part = parts.add("Part", [])
             part.add("PartNumber", str(number))
             part.add("Size", str(size))
+            if number <= len(part_sums) and isinstance(part_sums[number - 1], dict):
+                for alg, value in part_sums[number - 1].items():
+                    if alg in integrity.HEADERS:
+                        part.add("Checksum" + alg, value)
     if "StorageClass" in wanted:
         root.add("StorageClass", info.storage_class)
     if "ObjectSize" in wanted:

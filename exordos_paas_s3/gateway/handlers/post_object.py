@@ -34,12 +34,13 @@ import datetime
 import hmac
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from urllib import parse as urlparse
 
 from python_multipart import multipart as form_parser
 
-from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import errors, quota, sse
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.auth import sigv4
 from exordos_paas_s3.gateway.handlers import (
@@ -57,6 +58,11 @@ from exordos_paas_s3.gateway.storage.base import PutRequest
 LOG = logging.getLogger(__name__)
 
 MAX_FIELDS_BYTES = 1024 * 1024
+# ISO 8601 as the POST policy requires it ("2007-12-01T12:00:00.000Z"): a
+# "T" between date and time; str(datetime)'s space form is refused, as S3 does.
+_EXPIRATION_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?"
+)
 # Fields the policy need not mention (AWS: "except x-amz-signature, file,
 # policy, and field names that have an x-ignore- prefix").
 _UNCHECKED = frozenset(
@@ -76,6 +82,7 @@ _HEADER_FIELDS = (
     object_lock.MODE_HEADER,
     object_lock.UNTIL_HEADER,
     object_lock.HOLD_HEADER,
+    *sse.REQUEST_HEADERS,
 )
 
 
@@ -271,6 +278,8 @@ def _decode_policy(policy: str) -> dict:
     if not isinstance(expiration, str):
         raise errors.InvalidPolicyDocument("Invalid Policy: Policy missing expiration.")
     try:
+        if not _EXPIRATION_RE.fullmatch(expiration):
+            raise ValueError(expiration)
         expires = datetime.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
     except ValueError:
         raise errors.InvalidPolicyDocument(
@@ -376,6 +385,9 @@ async def post_object(req: Request) -> Response:
     file_stream = await _read_fields(req, form)
     fields = form.fields
     principal = _authenticate(req, fields)
+    if "key" in fields:
+        # The policy's conditions see the key the object will have.
+        fields["key"] = fields["key"].replace("${filename}", form.filename)
     length_range = None
     if "policy" in fields:
         length_range = check_policy(
@@ -412,6 +424,7 @@ async def post_object(req: Request) -> Response:
             headers[name] = value
     req.headers = headers
     await req.authorize(Operation.PutObject, req.bucket_info, key=key)
+    encryption = sse.request_spec(req)
     docs = await version_docs.from_request(req)
     if "tagging" in fields:
         docs.tags = tagging.validate(
@@ -424,7 +437,7 @@ async def post_object(req: Request) -> Response:
     new = PutRequest(
         bucket=req.bucket,
         key=key,
-        owner_id=req.canonical_id,
+        owner_id=await access_control.new_object_owner(req),
         content_type=content_type,
         system_meta=system,
         user_meta=user,
@@ -432,12 +445,19 @@ async def post_object(req: Request) -> Response:
     )
     low, high = length_range or (0, req.settings.max_single_put)
     high = min(high, req.settings.max_single_put)
-    info = await req.storage.put_object(new, _capped(file_stream, low, high))
+    within_quota = await quota.prepare(req.storage, req.bucket_info, key)
+    info = await req.storage.put_object(
+        new,
+        _capped(file_stream, low, high),
+        quota.with_verify(within_quota, None),
+        **sse.write_kwargs(encryption),
+    )
     await version_docs.store(req, info, docs)
     await access_control.store_new_object_acl(req, info)
     etag = quote_etag(info.etag)
     location = f"/{req.bucket}/{urlparse.quote(key)}"
     out = {"etag": etag, "location": location}
+    out.update(sse.public_headers(info.system_meta))
     if info.version_id and info.version_id != "null":
         out["x-amz-version-id"] = info.version_id
     if redirect:
@@ -451,7 +471,11 @@ async def post_object(req: Request) -> Response:
         root.add("Bucket", req.bucket)
         root.add("Key", key)
         root.add("ETag", etag)
-        return Response(status=201, headers=out, xml=root)
+        # S3's PostResponse carries no namespace (clients look up bare tags).
+        out["content-type"] = "application/xml"
+        return Response(
+            status=201, headers=out, body=s3xml.serialize(root, namespace=None)
+        )
     if status == "200":
         return Response(status=200, headers=out)
     return Response(status=204, headers=out)

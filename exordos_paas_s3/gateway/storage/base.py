@@ -114,6 +114,10 @@ class PutRequest:
     storage_class: str = "STANDARD"
     # Known length (Content-Length or x-amz-decoded-content-length) or None.
     expected_size: int | None = None
+    # Multipart only: "COMPOSITE" (checksum of the part checksums, "-N") or
+    # "FULL_OBJECT" (the CRC of the whole object, combined from the parts'
+    # CRCs); "" is COMPOSITE. ObjectInfo.checksums["type"] reports it.
+    checksum_type: str = ""
 
 
 # verify(digests) raises an S3Error (BadDigest, ...) to reject the upload.
@@ -221,6 +225,27 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def update_bucket(self, name: str, **fields: object) -> BucketInfo:
         """Set BucketInfo fields (versioning, object_lock_enabled)."""
+
+    async def bucket_usage(self, bucket: str) -> tuple[int, int]:
+        """(object versions, bytes) stored in the bucket: every version counts,
+        delete markers and unfinished multipart uploads do not. Raises
+        NoSuchBucket. Quota checks call it on each write, so a backend should
+        keep it cheap (the local one keeps a counter); this fallback walks
+        the bucket."""
+        objects = size = 0
+        key_marker = version_marker = ""
+        while True:
+            page = await self.list_object_versions(
+                bucket, key_marker=key_marker, version_id_marker=version_marker
+            )
+            for info in page.versions:
+                if not info.is_delete_marker:
+                    objects += 1
+                    size += info.size
+            if not page.is_truncated:
+                return objects, size
+            key_marker = page.next_key_marker or ""
+            version_marker = page.next_version_id_marker or ""
 
     # --- objects ---------------------------------------------------------
 

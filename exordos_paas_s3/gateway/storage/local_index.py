@@ -136,9 +136,59 @@ def connect(path: str, *, fsync: bool, readonly: bool = False) -> sqlite3.Connec
     return conn
 
 
+# Per-bucket usage (object versions and their bytes, delete markers excluded),
+# kept by triggers in the same transaction as the versions rows, so a quota
+# check or a state report reads one row instead of summing the bucket.
+USAGE_SCHEMA = """
+BEGIN;
+CREATE TABLE IF NOT EXISTS bucket_usage (
+    bucket TEXT PRIMARY KEY,
+    objects INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS bucket_usage_insert AFTER INSERT ON versions
+WHEN NEW.is_delete_marker = 0 BEGIN
+    INSERT INTO bucket_usage (bucket, objects, bytes) VALUES (NEW.bucket, 1, NEW.size)
+    ON CONFLICT (bucket) DO UPDATE
+    SET objects = objects + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS bucket_usage_delete AFTER DELETE ON versions
+WHEN OLD.is_delete_marker = 0 BEGIN
+    UPDATE bucket_usage SET objects = objects - 1, bytes = bytes - OLD.size
+    WHERE bucket = OLD.bucket;
+END;
+CREATE TRIGGER IF NOT EXISTS bucket_usage_resize AFTER UPDATE OF size ON versions
+WHEN OLD.is_delete_marker = 0 AND NEW.is_delete_marker = 0 BEGIN
+    UPDATE bucket_usage SET bytes = bytes - OLD.size + NEW.size
+    WHERE bucket = NEW.bucket;
+END;
+CREATE TRIGGER IF NOT EXISTS bucket_usage_drop AFTER DELETE ON buckets BEGIN
+    DELETE FROM bucket_usage WHERE bucket = OLD.name;
+END;
+-- An index created before the counter existed: count what is there once.
+INSERT OR IGNORE INTO bucket_usage (bucket, objects, bytes)
+    SELECT bucket, COUNT(*), SUM(size) FROM versions
+    WHERE is_delete_marker = 0 GROUP BY bucket;
+COMMIT;
+"""
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bucket_usage'"
+    ).fetchone():
+        conn.executescript(USAGE_SCHEMA)
     conn.execute("PRAGMA user_version=%d" % SCHEMA_VERSION)
+
+
+def bucket_usage(conn: sqlite3.Connection, bucket: str) -> tuple[int, int]:
+    """(object versions, bytes) of a bucket, from the trigger-kept counter."""
+    get_bucket_row(conn, bucket)
+    row = conn.execute(
+        "SELECT objects, bytes FROM bucket_usage WHERE bucket = ?", (bucket,)
+    ).fetchone()
+    return (row[0], row[1]) if row is not None else (0, 0)
 
 
 def successor(prefix: str) -> str | None:
@@ -221,6 +271,7 @@ def request_to_json(req: base.PutRequest) -> bytes:
             "want_sha256": req.want_sha256,
             "storage_class": req.storage_class,
             "expected_size": req.expected_size,
+            "checksum_type": req.checksum_type,
         }
     )
 

@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import google_crc32c
+from awscrt import checksums as awscrt_checksums
 
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway.storage import base
@@ -62,13 +63,49 @@ class _Crc32:
         return self.value.to_bytes(4, "big")
 
 
+class _Crc64Nvme:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = awscrt_checksums.crc64nvme(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(8, "big")
+
+
 _FACTORIES: dict[str, Any] = {
     "MD5": hashlib.md5,
     "SHA1": hashlib.sha1,
     "SHA256": hashlib.sha256,
     "CRC32": _Crc32,
     "CRC32C": google_crc32c.Checksum,
+    "CRC64NVME": _Crc64Nvme,
 }
+
+
+# CRC(A + B) from CRC(A), CRC(B) and len(B): a multipart object's
+# FULL_OBJECT checksum from its parts' checksums, without reading the data.
+_COMBINE: dict[str, Any] = {
+    "CRC32": awscrt_checksums.combine_crc32,
+    "CRC32C": awscrt_checksums.combine_crc32c,
+    "CRC64NVME": awscrt_checksums.combine_crc64nvme,
+}
+_CRC_BYTES = {"CRC32": 4, "CRC32C": 4, "CRC64NVME": 8}
+
+
+def combine_crcs(algorithm: str, parts: Iterable[tuple[bytes, int]]) -> bytes | None:
+    """The CRC of the concatenation of parts given as (raw CRC, size); None
+    for an algorithm that does not combine (SHA1, SHA256)."""
+    combine = _COMBINE.get(algorithm)
+    if combine is None:
+        return None
+    crc = 0
+    for raw, size in parts:
+        crc = combine(crc, int.from_bytes(raw, "big"), size)
+    return crc.to_bytes(_CRC_BYTES[algorithm], "big")
 
 
 def new_hashers(algorithms: Iterable[str], want_sha256: bool) -> dict[str, Any]:

@@ -17,8 +17,9 @@
   expected_failures.py update OUT_DIR    # rewrite the list from the run
 
 OUT_DIR is a run.sh output folder (summary.json, pytest.log). The list holds
-one test name per line, then a short reason taken from the first error line
-of the test in pytest.log; lines starting with "#" are comments.
+one test name per line, then a short reason: the first error line of the test
+in pytest.log, or a better one written by hand, which ``update`` keeps while
+the test still fails. Lines starting with "#" are comments.
 """
 
 import argparse
@@ -117,9 +118,11 @@ def compare(out_dir):
 
 def update(out_dir):
     failing, _ran, area = load_run(out_dir)
+    # a reason someone wrote by hand says more than the first error line
+    curated = load_list()
     by_area = collections.defaultdict(list)
     for name, why in failing.items():
-        by_area[area[name]].append((name, why))
+        by_area[area[name]].append((name, curated.get(name) or why))
     with open(LIST, "w") as f:
         f.write(
             "# ceph/s3-tests (commit 8f0ae7b, profile s3): tests we fail today.\n"

@@ -15,7 +15,8 @@
 #
 # ceph/s3-tests against our gateway (or moto, for comparison).
 #
-# Starts a fresh gateway on a temp data dir, creates the suite's three users
+# Starts a fresh gateway on a temp data dir (with the suite's KMS key ids
+# testkey-1 and testkey-2 in its local KMS), creates the suite's three users
 # (main, alt, tenant) with their keys through the admin API (docs/admin-api.md),
 # runs the shared runner (run.sh), prints the per-area summary and compares
 # the failures with expected-failures.txt beside this script.
@@ -99,7 +100,8 @@ case "$TARGET" in
     ROOT_SK="$(rand_hex 20)"
     EXORDOS_S3_ROOT_ACCESS_KEY="$ROOT_AK" EXORDOS_S3_ROOT_SECRET_KEY="$ROOT_SK" \
       "$VENV/bin/exordos-s3-gateway" --data-dir "$DATA_DIR" --listen "$ENDPOINT" \
-      --admin-listen "127.0.0.1:$ADMIN_PORT" >"$SERVER_LOG" 2>&1 &
+      --admin-listen "127.0.0.1:$ADMIN_PORT" \
+      --kms-keys testkey-1,testkey-2 >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$ADMIN_PORT/v1/health"
     wait_http "http://$ENDPOINT/"

@@ -27,7 +27,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from exordos_paas_s3.tests.functional.conftest import empty_and_delete
+from exordos_paas_s3.tests.functional.conftest import empty_and_delete, new_gateway
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 
@@ -87,6 +87,10 @@ def anon(gateway):
 
 def _name(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:10]
+
+
+def _display_name(client) -> str:
+    return client.list_buckets()["Owner"]["DisplayName"]
 
 
 def _denied(call) -> None:
@@ -375,21 +379,245 @@ def test_admin_public_flag_serves_anonymous_reads(gateway, s3, admin):
 # --- ACLs and Object Ownership --------------------------------------------------
 
 
-def test_acls_are_disabled_by_default(s3, bucket):
-    got = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
-    assert got["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+def test_acls_are_enabled_by_default(gateway, s3, bucket, anon):
+    # The gateway's default Object Ownership is ObjectWriter: a bucket
+    # created without x-amz-object-ownership has no OwnershipControls (AWS's
+    # meaning: ObjectWriter) and takes ACLs.
     with pytest.raises(ClientError) as e:
-        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
-    assert _code(e.value) == "AccessControlListNotSupported"
+        s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert _code(e.value) == "OwnershipControlsNotFoundError"
+    _denied(lambda: anon.list_objects_v2(Bucket=bucket))
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert anon.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1", ACL="public-read")
+    assert anon.get_object(Bucket=bucket, Key="k")["Body"].read() == b"1"
+    # Group grants are listed first (Ceph's order; clients compare in order).
+    grants = s3.get_bucket_acl(Bucket=bucket)["Grants"]
+    assert [(g["Grantee"]["Type"], g["Permission"]) for g in grants] == [
+        ("Group", "READ"),
+        ("CanonicalUser", "FULL_CONTROL"),
+    ]
+    public = _name("acl-")
+    s3.create_bucket(Bucket=public, ACL="public-read-write")
+    try:
+        grants = s3.get_bucket_acl(Bucket=public)["Grants"]
+        assert [g["Permission"] for g in grants] == ["READ", "WRITE", "FULL_CONTROL"]
+        anon.put_object(Bucket=public, Key="anon", Body=b"a", ACL="public-read")
+        assert requests.get(f"{gateway.endpoint}/{public}/anon", timeout=10).content
+    finally:
+        empty_and_delete(s3, public)
+
+
+def test_bucket_owner_enforced_per_bucket(gateway, s3, admin, bucket_name):
+    s3.create_bucket(Bucket=bucket_name, ObjectOwnership="BucketOwnerEnforced")
+    try:
+        got = s3.get_bucket_ownership_controls(Bucket=bucket_name)
+        assert got["OwnershipControls"]["Rules"] == [
+            {"ObjectOwnership": "BucketOwnerEnforced"}
+        ]
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_acl(Bucket=bucket_name, ACL="public-read")
+        assert _code(e.value) == "AccessControlListNotSupported"
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket_name, Key="k", Body=b"1", ACL="public-read")
+        assert _code(e.value) == "AccessControlListNotSupported"
+        s3.put_object(
+            Bucket=bucket_name, Key="k", Body=b"1", ACL="bucket-owner-full-control"
+        )
+        # Another user's writes belong to the bucket owner (root here).
+        writer = admin.user(
+            gateway,
+            _name("writer"),
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        )
+        writer.put_object(Bucket=bucket_name, Key="w", Body=b"w")
+        root_id = s3.list_buckets()["Owner"]["ID"]
+        owner = s3.get_object_acl(Bucket=bucket_name, Key="w")["Owner"]["ID"]
+        assert owner == root_id
+        upload = writer.create_multipart_upload(Bucket=bucket_name, Key="mp")
+        parts = writer.list_parts(
+            Bucket=bucket_name, Key="mp", UploadId=upload["UploadId"]
+        )
+        assert parts["Owner"]["ID"] == root_id
+        writer.abort_multipart_upload(
+            Bucket=bucket_name, Key="mp", UploadId=upload["UploadId"]
+        )
+    finally:
+        empty_and_delete(s3, bucket_name)
     with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="k", Body=b"1", ACL="public-read")
-    assert _code(e.value) == "AccessControlListNotSupported"
-    s3.put_object(Bucket=bucket, Key="k", Body=b"1", ACL="bucket-owner-full-control")
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket=_name("acl-"), ACL="public-read")
+        s3.create_bucket(
+            Bucket=_name("acl-"),
+            ACL="public-read",
+            ObjectOwnership="BucketOwnerEnforced",
+        )
     assert _code(e.value) == "InvalidBucketAclWithObjectOwnership"
-    acl = s3.get_bucket_acl(Bucket=bucket)
-    assert [g["Permission"] for g in acl["Grants"]] == ["FULL_CONTROL"]
+
+
+def test_bucket_owner_preferred_takes_objects_given_full_control(
+    gateway, s3, admin, bucket_name
+):
+    s3.create_bucket(Bucket=bucket_name, ObjectOwnership="BucketOwnerPreferred")
+    try:
+        root_id = s3.list_buckets()["Owner"]["ID"]
+        writer = admin.user(
+            gateway,
+            _name("writer"),
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        )
+        writer.put_object(Bucket=bucket_name, Key="mine", Body=b"1")
+        writer.put_object(
+            Bucket=bucket_name,
+            Key="given",
+            Body=b"2",
+            ACL="bucket-owner-full-control",
+        )
+        mine = s3.get_object_acl(Bucket=bucket_name, Key="mine")["Owner"]["ID"]
+        given = s3.get_object_acl(Bucket=bucket_name, Key="given")["Owner"]["ID"]
+        assert mine != root_id
+        assert given == root_id
+    finally:
+        empty_and_delete(s3, bucket_name)
+
+
+@pytest.fixture(scope="module")
+def enforced_gateway(tmp_path_factory):
+    """A gateway whose buckets default to BucketOwnerEnforced."""
+    gw = new_gateway(
+        str(tmp_path_factory.mktemp("enforced")),
+        "--default-object-ownership",
+        "BucketOwnerEnforced",
+    )
+    gw.start()
+    yield gw
+    assert gw.stop() == 0, gw.log()
+
+
+def test_configured_default_bucket_owner_enforced(enforced_gateway):
+    s3 = _client(
+        enforced_gateway, enforced_gateway.access_key, enforced_gateway.secret_key
+    )
+    name = _name("enf-")
+    s3.create_bucket(Bucket=name)
+    try:
+        got = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]
+        assert got["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_acl(Bucket=name, ACL="public-read")
+        assert _code(e.value) == "AccessControlListNotSupported"
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=name, Key="k", Body=b"1", ACL="public-read")
+        assert _code(e.value) == "AccessControlListNotSupported"
+        s3.put_object(Bucket=name, Key="k", Body=b"1", ACL="bucket-owner-full-control")
+        with pytest.raises(ClientError) as e:
+            s3.create_bucket(Bucket=_name("enf-"), ACL="public-read")
+        assert _code(e.value) == "InvalidBucketAclWithObjectOwnership"
+        # Per bucket, ACLs can still be turned on.
+        s3.put_bucket_ownership_controls(
+            Bucket=name,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]},
+        )
+        s3.put_bucket_acl(Bucket=name, ACL="public-read")
+        url = f"{enforced_gateway.endpoint}/{name}?list-type=2"
+        assert requests.get(url, timeout=10).status_code == 200
+    finally:
+        empty_and_delete(s3, name)
+
+
+def test_missing_key_is_404_only_to_those_who_may_list(gateway, s3, bucket, admin):
+    url = f"{gateway.endpoint}/{bucket}/nothing-here"
+    assert requests.get(url, timeout=10).status_code == 403
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 404 and b"NoSuchKey" in r.content
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    # Through a bucket policy: ListBucket for the key as prefix.
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:ListBucket",
+                        "Resource": f"arn:aws:s3:::{bucket}",
+                        "Condition": {"StringLike": {"s3:prefix": "public/*"}},
+                    }
+                ],
+            }
+        ),
+    )
+    user = admin.user(gateway, _name("lister"))
+    with pytest.raises(ClientError) as e:
+        user.head_object(Bucket=bucket, Key="public/object")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as e:
+        user.head_object(Bucket=bucket, Key="private/object")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # An existing object stays 403 to whoever may only list.
+    s3.put_object(Bucket=bucket, Key="public/object", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        user.head_object(Bucket=bucket, Key="public/object")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_grant_to_unknown_user_is_invalid(s3, bucket):
+    owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(
+            Bucket=bucket,
+            AccessControlPolicy={
+                "Owner": {"ID": owner["ID"]},
+                "Grants": [
+                    {
+                        "Grantee": {"Type": "CanonicalUser", "ID": "_nobody"},
+                        "Permission": "READ",
+                    }
+                ],
+            },
+        )
+    assert _code(e.value) == "InvalidArgument"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"1", GrantRead='id="_nobody"')
+    assert _code(e.value) == "InvalidArgument"
+
+
+def test_list_buckets_all_with_list_all_my_buckets(gateway, s3, bucket, admin):
+    plain = admin.user(gateway, _name("plain"))
+    own = _name("own-")
+    plain.create_bucket(Bucket=own)
+    try:
+        names = [b["Name"] for b in plain.list_buckets()["Buckets"]]
+        assert own in names and bucket not in names
+        lister = admin.user(
+            gateway,
+            _name("lister"),
+            {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+        )
+        names = [b["Name"] for b in lister.list_buckets()["Buckets"]]
+        assert own in names and bucket in names
+        # Seeing a bucket is not access to it.
+        _denied(lambda: lister.list_objects_v2(Bucket=bucket))
+    finally:
+        empty_and_delete(s3, own)
+
+
+def test_not_principal_with_allow_is_malformed(s3, bucket):
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            }
+        ],
+    }
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    assert _code(e.value) == "MalformedPolicy"
 
 
 @pytest.fixture
@@ -506,3 +734,19 @@ def test_ownership_controls_round_trip(s3, acl_bucket):
             OwnershipControls={"Rules": [{"ObjectOwnership": "Nobody"}]},
         )
     assert _code(e.value) == "MalformedXML"
+
+
+def test_bucket_write_grant_covers_a_whole_multipart_upload(gateway, s3, admin, bucket):
+    writer = admin.user(gateway, _name("mpwriter"))
+    _denied(lambda: writer.create_multipart_upload(Bucket=bucket, Key="mp"))
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    upload = writer.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    writer.upload_part(
+        Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"part"
+    )
+    parts = writer.list_parts(Bucket=bucket, Key="mp", UploadId=upload)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1]
+    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert uploads[0]["Owner"]["DisplayName"] == _display_name(writer)
+    writer.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)

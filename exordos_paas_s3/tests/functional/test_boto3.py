@@ -500,3 +500,115 @@ def test_complete_verifies_the_whole_object_checksum(s3, bucket):
         MultipartUpload={"Parts": parts},
     )
     assert s3.get_object(Bucket=bucket, Key="ck")["Body"].read() == part1 + part2
+
+
+def test_crc64nvme_put_and_checksum_mode(s3, bucket):
+    from awscrt import checksums
+
+    body = os.urandom(100_000)
+    expected = base64.b64encode(checksums.crc64nvme(body).to_bytes(8, "big")).decode()
+    put = s3.put_object(
+        Bucket=bucket, Key="nvme", Body=body, ChecksumAlgorithm="CRC64NVME"
+    )
+    assert put["ChecksumCRC64NVME"] == expected
+    head = s3.head_object(Bucket=bucket, Key="nvme", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC64NVME"] == expected
+    assert head["ChecksumType"] == "FULL_OBJECT"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(
+            Bucket=bucket, Key="bad", Body=body, ChecksumCRC64NVME="AAAAAAAAAAA="
+        )
+    assert _code(e.value) == "BadDigest"
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "checksum_type"),
+    [("CRC32", "FULL_OBJECT"), ("CRC64NVME", "FULL_OBJECT"), ("SHA256", "COMPOSITE")],
+)
+def test_multipart_checksum_types_and_part_reads(s3, bucket, algorithm, checksum_type):
+    from awscrt import checksums
+
+    def raw(data: bytes) -> bytes:
+        if algorithm == "CRC32":
+            return zlib.crc32(data).to_bytes(4, "big")
+        if algorithm == "CRC64NVME":
+            return checksums.crc64nvme(data).to_bytes(8, "big")
+        return hashlib.sha256(data).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    name = "Checksum" + algorithm
+    bodies = [os.urandom(5 * 1024 * 1024), os.urandom(3000)]
+    up = s3.create_multipart_upload(
+        Bucket=bucket, Key="mp", ChecksumAlgorithm=algorithm, ChecksumType=checksum_type
+    )
+    assert up["ChecksumAlgorithm"] == algorithm
+    assert up["ChecksumType"] == checksum_type
+    parts = []
+    for number, body in enumerate(bodies, start=1):
+        r = s3.upload_part(
+            Bucket=bucket,
+            Key="mp",
+            UploadId=up["UploadId"],
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm=algorithm,
+        )
+        assert r[name] == b64(raw(body))
+        parts.append({"PartNumber": number, "ETag": r["ETag"], name: r[name]})
+    done = s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="mp",
+        UploadId=up["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )
+    if checksum_type == "FULL_OBJECT":
+        expected = b64(raw(b"".join(bodies)))
+    else:
+        expected = b64(hashlib.sha256(b"".join(raw(b) for b in bodies)).digest())
+        expected += f"-{len(bodies)}"
+    assert done["ChecksumType"] == checksum_type
+    assert done[name] == expected
+    head = s3.head_object(Bucket=bucket, Key="mp", ChecksumMode="ENABLED")
+    assert (head["ChecksumType"], head[name]) == (checksum_type, expected)
+    assert name not in s3.head_object(Bucket=bucket, Key="mp")
+    # A part read carries the part's checksum.
+    for number, body in enumerate(bodies, start=1):
+        got = s3.get_object(
+            Bucket=bucket, Key="mp", PartNumber=number, ChecksumMode="ENABLED"
+        )
+        assert got[name] == b64(raw(body))
+        assert got["ChecksumType"] == checksum_type
+        assert got["Body"].read() == body
+    attrs = s3.get_object_attributes(
+        Bucket=bucket, Key="mp", ObjectAttributes=["Checksum", "ObjectParts"]
+    )
+    assert attrs["Checksum"]["ChecksumType"] == checksum_type
+    assert [p[name] for p in attrs["ObjectParts"]["Parts"]] == [
+        b64(raw(b)) for b in bodies
+    ]
+
+
+def test_multipart_checksum_type_rules(s3, bucket):
+    for algorithm, checksum_type in (
+        ("SHA1", "FULL_OBJECT"),
+        ("CRC64NVME", "COMPOSITE"),
+    ):
+        with pytest.raises(ClientError) as e:
+            s3.create_multipart_upload(
+                Bucket=bucket,
+                Key="k",
+                ChecksumAlgorithm=algorithm,
+                ChecksumType=checksum_type,
+            )
+        assert _code(e.value) == "InvalidRequest"
+    # CRC64NVME is full-object by default, CRC32C composite.
+    nvme = s3.create_multipart_upload(
+        Bucket=bucket, Key="k", ChecksumAlgorithm="CRC64NVME"
+    )
+    assert nvme["ChecksumType"] == "FULL_OBJECT"
+    crc32c = s3.create_multipart_upload(
+        Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32C"
+    )
+    assert crc32c["ChecksumType"] == "COMPOSITE"

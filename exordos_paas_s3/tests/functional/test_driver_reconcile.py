@@ -306,6 +306,59 @@ def test_removed_bucket_is_deleted_and_a_non_empty_one_is_reported(node):
     assert err.value.response["Error"]["Code"] in ("404", "NoSuchBucket")
 
 
+def test_delete_item_carries_force_the_node_never_saw_on_the_bucket(node):
+    """The race of a quick PUT force_delete + DELETE: the node only ever saw
+    the bucket without force; the delete item alone must be enough."""
+    node.cycle(node_state())
+    s3 = node.s3()
+    s3.put_object(Bucket="photos", Key="cat.jpg", Body=b"meow")
+    s3.put_object(Bucket="photos", Key="cat.jpg", Body=b"meow again")
+
+    deleted = {B_GOOD: {"name": "photos", "force": True}}
+    target, actual = node.cycle(
+        node_state(**{ns.BUCKETS: {}, ns.DELETED_BUCKETS: deleted})
+    )
+    assert "photos" not in _names(node.state(), "buckets")
+    assert actual.value[ns.DELETED_BUCKETS][B_GOOD]["status"] == ns.ACTIVE
+    assert actual.value["status"] == ns.ACTIVE
+    assert actual.hash == target.hash
+    with pytest.raises(boto_exc.ClientError) as err:
+        s3.head_bucket(Bucket="photos")
+    assert err.value.response["Error"]["Code"] in ("404", "NoSuchBucket")
+
+
+def test_plain_delete_item_of_a_full_bucket_is_an_error_until_forced(node):
+    node.cycle(node_state())
+    node.s3().put_object(Bucket="photos", Key="cat.jpg", Body=b"meow")
+
+    plain = {B_GOOD: {"name": "photos", "force": False}}
+    target, actual = node.cycle(
+        node_state(**{ns.BUCKETS: {}, ns.DELETED_BUCKETS: plain})
+    )
+    item = actual.value[ns.DELETED_BUCKETS][B_GOOD]
+    assert item["status"] == ns.ERROR and "not empty" in item["reason"]
+    assert item["digest"] == ns.item_digest(plain[B_GOOD])
+    assert "photos" in _names(node.state(), "buckets")
+    assert actual.hash != target.hash
+
+    # The tenant forces it: a new intent (digest) is tried at once.
+    forced = {B_GOOD: {"name": "photos", "force": True}}
+    target, actual = node.cycle(
+        node_state(**{ns.BUCKETS: {}, ns.DELETED_BUCKETS: forced})
+    )
+    assert actual.value[ns.DELETED_BUCKETS][B_GOOD]["status"] == ns.ACTIVE
+    assert "photos" not in _names(node.state(), "buckets")
+    assert actual.hash == target.hash
+
+
+def test_a_bucket_wanted_again_wins_over_its_old_delete_item(node):
+    node.cycle(node_state())
+    deleted = {str(sys_uuid.uuid4()): {"name": "photos", "force": True}}
+    target, actual = node.cycle(node_state(**{ns.DELETED_BUCKETS: deleted}))
+    assert "photos" in _names(node.state(), "buckets")
+    assert actual.value["status"] == ns.ACTIVE
+
+
 def test_bucket_made_by_a_tenant_is_never_deleted(node):
     node.s3().create_bucket(Bucket="tenant-data")
     node.cycle(node_state())

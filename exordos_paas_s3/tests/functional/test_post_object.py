@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+from xml.etree import ElementTree
 
 import boto3
 import pytest
@@ -92,6 +94,8 @@ def test_success_action_status_201_and_redirect(signer, bucket):
     r = _post(form, b"x")
     assert r.status_code == 201
     assert "<PostResponse" in r.text and "<Key>k</Key>" in r.text
+    # No namespace on PostResponse, as S3 answers (clients find bare tags).
+    assert ElementTree.fromstring(r.content).find("Key").text == "k"
     form = signer.generate_presigned_post(
         bucket,
         "k2",
@@ -187,3 +191,75 @@ def test_unsigned_policy_is_refused(s3, gateway, bucket):
     )
     assert r.status_code == 403
     _assert_nothing_stored(s3, bucket, "k")
+
+
+def test_anonymous_post_with_acl_into_a_public_read_write_bucket(
+    s3, gateway, bucket_name
+):
+    # ACLs are on by default: the bucket's WRITE grant to AllUsers lets an
+    # anonymous form write, and the writer may set its new object's ACL.
+    s3.create_bucket(Bucket=bucket_name, ACL="public-read-write")
+    try:
+        r = requests.post(
+            f"{gateway.endpoint}/{bucket_name}",
+            data={"key": "anon.txt", "acl": "public-read", "Content-Type": "text/a"},
+            files={"file": ("f", b"from a browser")},
+            timeout=10,
+        )
+        assert r.status_code == 204, r.text
+        got = requests.get(f"{gateway.endpoint}/{bucket_name}/anon.txt", timeout=10)
+        assert got.status_code == 200
+        assert got.content == b"from a browser"
+    finally:
+        s3.delete_object(Bucket=bucket_name, Key="anon.txt")
+        s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_policy_expiration_must_be_iso8601(s3, gateway, bucket):
+    secret = gateway.secret_key.encode()
+
+    def post(expiration: str) -> requests.Response:
+        policy = base64.b64encode(
+            json.dumps(
+                {
+                    "expiration": expiration,
+                    "conditions": [{"bucket": bucket}, {"key": "k"}],
+                }
+            ).encode()
+        )
+        signature = base64.b64encode(
+            hmac.digest(secret, policy, "sha1")  # legacy SigV2 form
+        )
+        return requests.post(
+            f"{gateway.endpoint}/{bucket}",
+            data={
+                "key": "k",
+                "AWSAccessKeyId": gateway.access_key,
+                "policy": policy,
+                "signature": signature,
+            },
+            files={"file": ("f", b"x")},
+            timeout=10,
+        )
+
+    # str(datetime): a space instead of "T" is not the format S3 accepts.
+    r = post("2099-01-01 00:00:00+00:00")
+    assert r.status_code == 400, r.text
+    assert b"InvalidPolicyDocument" in r.content
+    _assert_nothing_stored(s3, bucket, "k")
+    r = post("2099-01-01T00:00:00.000Z")
+    assert r.status_code == 204, r.text
+
+
+def test_filename_key_is_checked_after_substitution(s3, signer, bucket):
+    # "${filename}" becomes the file's name before the policy's conditions
+    # are checked: a starts-with on the key sees the final key.
+    form = signer.generate_presigned_post(
+        bucket, "${filename}", Conditions=[["starts-with", "$key", "foo"]]
+    )
+    r = _post(form, b"bar", filename="foo.txt")
+    assert r.status_code == 204, r.text
+    assert s3.get_object(Bucket=bucket, Key="foo.txt")["Body"].read() == b"bar"
+    r = _post(form, b"bar", filename="other.txt")
+    assert r.status_code == 403
+    _assert_nothing_stored(s3, bucket, "other.txt")

@@ -44,10 +44,8 @@ def rclone(gateway, tmp_path):
         RCLONE_CONFIG_GW_ENDPOINT=gateway.endpoint,
         RCLONE_CONFIG_GW_REGION=gateway.region,
         RCLONE_CONFIG_GW_FORCE_PATH_STYLE="true",
-        # rclone sends "x-amz-acl: private" by default; buckets default to
-        # BucketOwnerEnforced ownership, which (as on AWS) refuses any ACL but
-        # bucket-owner-full-control.
-        RCLONE_CONFIG_GW_ACL="bucket-owner-full-control",
+        # rclone's own defaults otherwise: it sends "x-amz-acl: private",
+        # which buckets accept (ACLs are enabled by default, decision 0004).
     )
     (tmp_path / "rclone.conf").write_text("")
 

@@ -354,7 +354,10 @@ def test_acls_are_accepted_when_enabled():
         acl.check_acl_allowed(
             ownership, canned="public-read", grants=None, bucket_owner_id=OWNER
         )
-    assert not acl.acls_enabled(acl.DEFAULT_OBJECT_OWNERSHIP)
+    # The default of buckets without OwnershipControls keeps ACLs on
+    # (decision 0004); BucketOwnerEnforced turns them off.
+    assert acl.acls_enabled(acl.DEFAULT_OBJECT_OWNERSHIP)
+    assert not acl.acls_enabled(acl.ObjectOwnership.BUCKET_OWNER_ENFORCED)
 
 
 def test_object_owner_by_ownership_setting():

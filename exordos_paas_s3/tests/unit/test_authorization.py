@@ -21,10 +21,12 @@ import json
 
 import pytest
 
+from exordos_paas_s3.gateway import acl as acl_rules
 from exordos_paas_s3.gateway import authorization, bucket_access, errors
 from exordos_paas_s3.gateway.auth import identities
 from exordos_paas_s3.gateway.operations import Operation as Op
 from exordos_paas_s3.gateway.request import Request, Services, Settings
+from exordos_paas_s3.gateway.storage import base as storage_base
 from exordos_paas_s3.gateway.storage import local
 
 
@@ -317,3 +319,90 @@ def test_bucket_owner_is_allowed_unless_explicitly_denied(tmp_path, owner_create
             assert allowed is owner_created
 
     run(scenario())
+
+
+def test_list_all_buckets_needs_an_identity_allow(tmp_path):
+    async def scenario():
+        async with World(tmp_path) as w:
+            plain = w.user("plain")
+            lister = w.user(
+                "lister",
+                {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+            )
+            denied = w.user(
+                "denied",
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+            )
+            req = w.request(Op.ListBuckets)
+            assert w.authz.lists_all_buckets(w.ids.root, req)
+            assert w.authz.lists_all_buckets(lister, req)
+            assert not w.authz.lists_all_buckets(plain, req)
+            assert not w.authz.lists_all_buckets(denied, req)
+            assert not w.authz.lists_all_buckets(None, req)
+
+    run(scenario())
+
+
+def test_writer_may_set_acl_and_tags_of_what_it_writes(tmp_path):
+    async def scenario():
+        async with World(tmp_path) as w:
+            writer = w.user(
+                "writer",
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+            )
+            extras = {"x-amz-acl": "public-read", "x-amz-tagging": "a=b"}
+            assert await w.allowed(Op.PutObject, writer, "k", headers=extras)
+            # An explicit Deny on the extra action still wins.
+            denier = w.user(
+                "denier",
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:PutObjectAcl", "Resource": "*"},
+            )
+            assert await w.allowed(Op.PutObject, denier, "k")
+            assert not await w.allowed(Op.PutObject, denier, "k", headers=extras)
+            # With ACLs disabled the extras need their own Allow.
+            await w.storage.put_bucket_doc(
+                "b1",
+                bucket_access.DOC_OWNERSHIP,
+                acl_rules.render_ownership_controls(
+                    acl_rules.ObjectOwnership.BUCKET_OWNER_ENFORCED
+                ),
+            )
+            tags = {"x-amz-tagging": "a=b"}
+            assert not await w.allowed(Op.PutObject, writer, "k", headers=tags)
+
+    run(scenario())
+
+
+def test_missing_key_passes_to_404_only_with_list_rights(tmp_path):
+    async def scenario():
+        async with World(tmp_path) as w:
+            alice = w.user("alice")
+            lister = w.user(
+                "lister",
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": "arn:aws:s3:::b1",
+                    "Condition": {"StringLike": {"s3:prefix": "pub/*"}},
+                },
+            )
+            assert not await w.allowed(Op.GetObject, alice, "pub/missing")
+            assert await w.allowed(Op.GetObject, lister, "pub/missing")
+            assert await w.allowed(Op.HeadObject, lister, "pub/missing")
+            assert not await w.allowed(Op.GetObject, lister, "priv/missing")
+            # An object that exists is not readable through list rights.
+            await w.storage.put_object(
+                storage_base.PutRequest(
+                    bucket="b1", key="pub/here", owner_id=w.ids.root.canonical_id
+                ),
+                _chunks(b"x"),
+            )
+            assert not await w.allowed(Op.GetObject, lister, "pub/here")
+
+    run(scenario())
+
+
+async def _chunks(data: bytes):
+    yield data

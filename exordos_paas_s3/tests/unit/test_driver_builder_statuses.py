@@ -97,3 +97,32 @@ def test_driver_reads_the_config_the_infra_builder_writes(tmp_path):
     assert endpoint.access_key == infra_s3.root_access_key(Inst.uuid)
     assert endpoint.secret_key == "root-secret-value"
     assert "root-secret-value" not in repr(endpoint)
+
+
+def test_deleted_bucket_is_done_only_when_every_node_has_it_gone():
+    spec = {"name": "photos", "force": False}
+    gone = {ns.DELETED_BUCKETS: {"b": {"status": ns.ACTIVE}}}
+    busy = {ns.DELETED_BUCKETS: {"b": {"status": ns.IN_PROGRESS}}}
+    assert builder.deletion_status("b", spec, [gone, gone]) == (builder.ACTIVE, "")
+    assert builder.deletion_status("b", spec, [gone, busy])[0] == builder.IN_PROGRESS
+    assert builder.deletion_status("b", spec, [gone, None])[0] == builder.IN_PROGRESS
+    assert builder.deletion_status("b", spec, [])[0] == builder.IN_PROGRESS
+
+
+def test_deleted_bucket_error_says_how_to_force_it_for_the_current_intent():
+    plain = {"name": "photos", "force": False}
+    failed = {
+        ns.DELETED_BUCKETS: {
+            "b": {
+                "status": ns.ERROR,
+                "reason": "The bucket you tried to delete is not empty",
+                "digest": ns.item_digest(plain),
+            }
+        }
+    }
+    status, reason = builder.deletion_status("b", plain, [failed])
+    assert status == builder.ERROR
+    assert "not empty" in reason and "?force=true" in reason
+    # The error was about the plain delete: a forced one is still under way.
+    forced = {"name": "photos", "force": True}
+    assert builder.deletion_status("b", forced, [failed])[0] == builder.IN_PROGRESS

@@ -185,6 +185,50 @@ def test_bucket_removed_from_desired_state_is_deleted_with_its_force_flag():
     assert calls == [("photos", True)]
 
 
+class _DeleteRecorder:
+    def __init__(self):
+        self.calls = []
+
+    def delete_bucket(self, name, force=False):
+        self.calls.append((name, force))
+
+
+def test_delete_item_force_wins_over_what_the_node_saw_before():
+    # The node last saw the bucket without force (the PUT of force_delete and
+    # the DELETE came within one cycle); the delete item carries the force.
+    previous = {ns.BUCKETS: {"x": {"name": "photos", "force_delete": False}}}
+    doc = desired(
+        **{
+            ns.BUCKETS: {},
+            ns.DELETED_BUCKETS: {B1: {"name": "photos", "force": True}},
+        }
+    )
+    ops = state_diff.plan(doc, converged_actual(), previous)
+    assert summary(ops) == [("delete", ns.DELETED_BUCKETS, "photos")]
+    assert ops[0].uid == B1
+    recorder = _DeleteRecorder()
+    ops[0].call(recorder)
+    assert recorder.calls == [("photos", True)]
+    assert state_diff.judge(doc, converged_actual())[ns.DELETED_BUCKETS] == {
+        B1: state_diff.Verdict(False)
+    }
+
+
+def test_delete_item_is_done_when_the_bucket_is_gone_or_wanted_again():
+    gone = converged_actual()
+    gone["buckets"] = []
+    doc = desired(**{ns.BUCKETS: {}, ns.DELETED_BUCKETS: {"old": {"name": "photos"}}})
+    assert state_diff.plan(doc, gone) == []
+    assert state_diff.judge(doc, gone)[ns.DELETED_BUCKETS]["old"].applied
+
+    # A new bucket of the same name is wanted: it wins, nothing is deleted.
+    again = desired(**{ns.DELETED_BUCKETS: {"old": {"name": "photos"}}})
+    assert state_diff.plan(again, converged_actual()) == []
+    assert state_diff.judge(again, converged_actual())[ns.DELETED_BUCKETS][
+        "old"
+    ].applied
+
+
 def test_iam_objects_nobody_wants_are_removed():
     actual = converged_actual()
     actual["users"].append({"name": "mallory", "user_id": "zzz"})

@@ -223,17 +223,22 @@ def test_read_body_limit():
         asyncio.run(s3xml.read_body(_chunks(b"ab", b"cde"), 4))
 
 
-@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C"])
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME"])
 def test_crc_combine_equals_the_crc_of_the_concatenation(algorithm):
     import base64
     import os
     import zlib
 
     import google_crc32c
+    from awscrt import checksums
+
+    width = 8 if algorithm == "CRC64NVME" else 4
 
     def crc(data: bytes) -> int:
         if algorithm == "CRC32":
             return zlib.crc32(data)
+        if algorithm == "CRC64NVME":
+            return checksums.crc64nvme(data)
         return google_crc32c.value(data)
 
     pieces = [os.urandom(n) for n in (0, 1, 1000, 4096, 77)]
@@ -242,8 +247,35 @@ def test_crc_combine_equals_the_crc_of_the_concatenation(algorithm):
         combined = integrity.crc_combine(algorithm, combined, crc(piece), len(piece))
     assert combined == crc(b"".join(pieces))
     composite, full = integrity.multipart_checksums(
-        algorithm, [(crc(p).to_bytes(4, "big"), len(p)) for p in pieces]
+        algorithm, [(crc(p).to_bytes(width, "big"), len(p)) for p in pieces]
     )
-    assert full == base64.b64encode(crc(b"".join(pieces)).to_bytes(4, "big")).decode()
-    raw = b"".join(crc(p).to_bytes(4, "big") for p in pieces)
-    assert composite == base64.b64encode(crc(raw).to_bytes(4, "big")).decode()
+    whole = crc(b"".join(pieces)).to_bytes(width, "big")
+    assert full == base64.b64encode(whole).decode()
+    raw = b"".join(crc(p).to_bytes(width, "big") for p in pieces)
+    assert composite == base64.b64encode(crc(raw).to_bytes(width, "big")).decode()
+
+
+def test_crc64nvme_known_value():
+    # AWS's CRC64NVME check value (the CRC of ASCII "123456789").
+    assert integrity.compute("CRC64NVME", b"123456789").hex() == "ae8b14860a799888"
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "requested", "chosen"),
+    [
+        ("CRC32", "", "COMPOSITE"),
+        ("CRC32", "FULL_OBJECT", "FULL_OBJECT"),
+        ("CRC32C", "COMPOSITE", "COMPOSITE"),
+        ("CRC64NVME", "", "FULL_OBJECT"),
+        ("SHA256", "", "COMPOSITE"),
+        ("SHA1", "FULL_OBJECT", None),
+        ("CRC64NVME", "COMPOSITE", None),
+        ("CRC32", "WHOLE", None),
+    ],
+)
+def test_multipart_checksum_type_rules(algorithm, requested, chosen):
+    if chosen is None:
+        with pytest.raises(errors.InvalidRequest):
+            multipart._checksum_type(algorithm, requested)
+    else:
+        assert multipart._checksum_type(algorithm, requested) == chosen

@@ -202,6 +202,8 @@ def test_invalid_identity_policy_is_malformed_with_reason(document, reason):
             None,
         ),
         (stmt(Principal={"Service": "logging.s3.amazonaws.com"}, resource="*"), None),
+        (stmt(NotPrincipal={"AWS": ALICE_ARN}, resource="*"), "NotPrincipal"),
+        (stmt("Deny", NotPrincipal={"AWS": ALICE_ARN}, resource="*"), None),
     ],
 )
 def test_bucket_policy_validation(statement, reason):
@@ -919,7 +921,6 @@ RES = "arn:aws:s3:::examplebucket/*"
         (stmt(resource=RES, Principal={"AWS": ALICE_ARN}), False),
         (stmt(resource=RES, Principal={"AWS": ACCOUNT}), False),
         (stmt(resource=RES, Principal={"CanonicalUser": "abc"}), False),
-        (stmt(resource=RES, NotPrincipal={"AWS": ALICE_ARN}), True),
         (
             stmt(
                 resource=RES,

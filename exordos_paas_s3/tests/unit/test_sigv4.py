@@ -446,12 +446,25 @@ def test_presigned_url_dated_in_the_future_is_rejected(s3_store):
         auth.authenticate(presigned_view())
 
 
-@pytest.mark.parametrize("expires", ["0", "604801", "-5", "abc"])
-def test_presigned_expires_out_of_range_is_rejected(s3_store, expires):
+@pytest.mark.parametrize(
+    ("expires", "error"),
+    [
+        # Never valid or longer than a week: 403, as s3-tests expects.
+        ("0", errors.AccessDenied),
+        ("604801", errors.AccessDenied),
+        ("-5", errors.AccessDenied),
+        ("-1000", errors.AccessDenied),
+        # Not a number at all: a malformed request.
+        ("abc", errors.AuthorizationQueryParametersError),
+        ("", errors.AuthorizationQueryParametersError),
+    ],
+)
+def test_presigned_expires_out_of_range_is_rejected(s3_store, expires, error):
     auth = sigv4.Authenticator(s3_store, "us-east-1", clock=lambda: S3_TIME)
     query = PRESIGNED_EXAMPLE.replace("X-Amz-Expires=86400", f"X-Amz-Expires={expires}")
-    with pytest.raises(errors.AuthorizationQueryParametersError):
+    with pytest.raises(error) as info:
         auth.authenticate(presigned_view(query))
+    assert info.value.status == (403 if error is errors.AccessDenied else 400)
 
 
 def test_presigned_missing_parameter_is_rejected(s3_store):
@@ -526,7 +539,6 @@ TAIL = "SignedHeaders=host, Signature=00"
             "SignedHeaders=x-amz-date, Signature=00",
             errors.AuthorizationHeaderMalformed,
         ),
-        (f"AWS {S3_KEY}:frJIUN8DYpKDtOLCwo//yllqDzg=", errors.InvalidRequest),
         ("Bearer abc", errors.InvalidArgument),
     ],
 )
@@ -543,10 +555,20 @@ def test_malformed_authorization_header_gets_a_clear_error(
         s3_auth.authenticate(sigv4.RequestView("GET", "/", "", headers))
 
 
-def test_sigv2_presigned_query_is_refused_with_a_pointer_to_sigv4(s3_auth):
-    query = f"AWSAccessKeyId={S3_KEY}&Expires=1141889120&Signature=vjbyPxybd"
+def test_sigv2_is_refused_with_a_pointer_to_sigv4_when_disabled(s3_store):
+    auth = sigv4.Authenticator(
+        s3_store, "us-east-1", clock=lambda: S3_TIME, allow_sigv2=False
+    )
+    query = f"AWSAccessKeyId={S3_KEY}&Expires=1369353600&Signature=vjbyPxybd"
     with pytest.raises(errors.InvalidRequest, match="AWS4-HMAC-SHA256"):
-        s3_auth.authenticate(sigv4.RequestView("GET", "/b/k", query, {"host": "h"}))
+        auth.authenticate(sigv4.RequestView("GET", "/b/k", query, {"host": "h"}))
+    headers = {
+        "host": S3_HOST,
+        "date": "Fri, 24 May 2013 00:00:00 GMT",
+        "authorization": f"AWS {S3_KEY}:frJIUN8DYpKDtOLCwo//yllqDzg=",
+    }
+    with pytest.raises(errors.InvalidRequest, match="AWS4-HMAC-SHA256"):
+        auth.authenticate(sigv4.RequestView("GET", "/", "", headers))
 
 
 def test_header_and_query_auth_together_are_refused(s3_auth):
@@ -731,3 +753,33 @@ def test_authenticate_is_fast_for_a_typical_boto3_get(live_auth):
     per_request = (time.process_time() - start) / n
     # Generous bound for slow CI; the figure measured here is ~12 us.
     assert per_request < 150e-6
+
+
+def test_presigned_request_with_unsigned_amz_headers_is_denied(live_auth):
+    auth, store, user_key = live_auth
+    creds = Credentials(user_key.access_key, user_key.secret_key)
+    # x-amz-acl signed by the presigner: the holder sends it and is accepted.
+    request = boto_signed(
+        "PUT", "k", creds=creds, presign=True, headers={"x-amz-acl": "private"}
+    )
+    view = to_view(request)
+    assert "x-amz-acl" in urllib.parse.unquote(view.query)
+    assert auth.authenticate(view).principal.name == "alice"
+    # Integrity headers may be added unsigned: they only narrow what is stored.
+    request = boto_signed("PUT", "k", creds=creds, presign=True)
+    view = to_view(request)
+    view.headers["x-amz-checksum-crc32"] = "AAAAAA=="
+    view.headers["x-amz-content-sha256"] = sigv4.UNSIGNED_PAYLOAD
+    assert auth.authenticate(view).principal.name == "alice"
+    # Anything else the signer did not grant is refused.
+    for name, value in (
+        ("x-amz-acl", "public-read"),
+        ("x-amz-meta-owner", "mallory"),
+        ("x-amz-copy-source", "other/secret"),
+    ):
+        view = to_view(boto_signed("PUT", "k", creds=creds, presign=True))
+        view.headers[name] = value
+        with pytest.raises(errors.AccessDenied, match="not signed") as info:
+            auth.authenticate(view)
+        assert info.value.status == 403
+        assert info.value.extra["HeadersNotSigned"] == name

@@ -1,0 +1,109 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Bucket quotas: the operator's byte limit, enforced on every object write.
+
+The admin API stores the limit as the bucket document ``quota``
+(``{"quota_bytes": N}``, gateway/bucket_settings.py). A write that would take
+the bucket's stored bytes (every object version, delete markers and
+unfinished multipart uploads excluded) above N is refused with
+``403 QuotaExceeded`` (Ceph RGW's answer; AWS has no bucket quotas) before
+the new object becomes visible, so nothing is stored.
+
+The used bytes come from ``Storage.bucket_usage`` (a counter in the local
+index), read once per write. Writes racing each other are each checked
+against the usage before them, so concurrent writes may overshoot the limit
+by at most what is in flight: a soft limit, as in RGW.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway.storage import base as storage_base
+
+LOG = logging.getLogger(__name__)
+
+DOC_QUOTA = "quota"
+
+# check(new object size) raises QuotaExceeded.
+Check = Callable[[int], None]
+
+
+async def limit_of(storage: storage_base.Storage, bucket: str) -> int:
+    """The bucket's quota in bytes; 0 when it has none."""
+    raw = await storage.get_bucket_doc(bucket, DOC_QUOTA)
+    if not raw:
+        return 0
+    try:
+        value = json.loads(raw).get("quota_bytes", 0)
+    except (ValueError, AttributeError):
+        LOG.error("bucket %s: the quota document does not parse", bucket)
+        return 0
+    return value if type(value) is int and value > 0 else 0
+
+
+async def prepare(
+    storage: storage_base.Storage,
+    bucket: storage_base.BucketInfo,
+    key: str | None,
+) -> Check | None:
+    """The check for one write of an object named ``key`` (None for a write
+    that replaces nothing), or None when the bucket has no quota.
+
+    Outside a versioning-enabled bucket the write replaces the key's "null"
+    version, whose bytes are freed by the same commit.
+    """
+    limit = await limit_of(storage, bucket.name)
+    if not limit:
+        return None
+    _objects, used = await storage.bucket_usage(bucket.name)
+    replaced = 0
+    if key is not None and bucket.versioning != "Enabled":
+        try:
+            old = await storage.head_object(bucket.name, key, "null")
+        except (errors.NoSuchKey, errors.NoSuchVersion):
+            old = None
+        if old is not None and not old.is_delete_marker:
+            replaced = old.size
+    after_base = used - replaced
+
+    def check(size: int) -> None:
+        if after_base + size > limit:
+            raise errors.QuotaExceeded(
+                BucketName=bucket.name,
+                QuotaBytes=str(limit),
+                UsedBytes=str(used),
+                ProposedSize=str(size),
+            )
+
+    return check
+
+
+def with_verify(
+    check: Check | None, verify: storage_base.Verify | None
+) -> storage_base.Verify | None:
+    """A storage ``verify`` callback that also checks the received size
+    against the quota (for bodies whose length is known only at the end)."""
+    if check is None:
+        return verify
+
+    def combined(digests: storage_base.Digests) -> None:
+        if verify is not None:
+            verify(digests)
+        check(digests.size)
+
+    return combined
