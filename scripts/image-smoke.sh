@@ -27,7 +27,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CACHE_DIR=${CACHE_DIR:-/var/cache/exordos-s3-smoke}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+# debootstrap fetches from the Debian mirror this machine's apt already uses.
+apt_mirror() {
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+        /etc/apt/sources.list.d/*.list 2>/dev/null \
+        | sed -n -E 's#^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?([a-z]+://[^[:space:]]+/debian)/?([[:space:]].*)?$#\3#p' \
+        | head -n1
+}
+MIRROR=${MIRROR:-$(apt_mirror)}
+[ -n "$MIRROR" ] || { echo "image-smoke: no Debian mirror in apt sources; set MIRROR" >&2; exit 1; }
 PY=${PYTHON:-.venv/bin/python}
 # systemd and Python come with the cached rootfs so repeated runs download
 # only what install.sh adds (ca-certificates, libev4).

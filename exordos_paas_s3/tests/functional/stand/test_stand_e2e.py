@@ -21,9 +21,13 @@ import time
 import urllib.parse
 
 import boto3
+import psycopg
 import pytest
 from botocore import exceptions as boto_exc
 from botocore.config import Config
+
+from exordos_paas_s3.controlplane.paas import models as paas_models
+from exordos_paas_s3.stand import runner
 
 pytestmark = pytest.mark.functional
 
@@ -72,6 +76,16 @@ def eventually(predicate, timeout: float = 60.0):
             return
         time.sleep(0.5)
     assert predicate()
+
+
+def pending_bucket_deletions(stand) -> int:
+    url = runner.database_url(stand.pg_url, stand.database())
+    with psycopg.connect(url) as conn:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM ua_target_resources WHERE kind = %s",
+            (paas_models.BUCKET_DELETION_KIND,),
+        ).fetchone()
+    return count
 
 
 def test_start_prints_no_traceback_only_one_openapi_line(stand):
@@ -168,6 +182,8 @@ def test_from_the_api_to_an_s3_client_and_back(stand, api):
             in ("404", "NoSuchBucket")
         )
     )
+    # ... and its delete item is forgotten once the node has it gone.
+    eventually(lambda: pending_bucket_deletions(stand) == 0)
 
     # Deleting the instance stops its gateway and removes its data.
     nodes_dir = os.path.join(stand.state_dir, "nodes")
