@@ -11,6 +11,7 @@ APT_PACKAGES=(
     python3 python3-venv python3-dev build-essential  # .venv, sdists
     libev-dev                                          # bjoern (exordos_metapaas)
     awscli rclone s3cmd                                # S3 clients the tests drive
+    wrk                                                # bench/run.py load generator
     curl jq                                            # the README quick start
     shellcheck packer systemd                          # script/template/unit checks
     debootstrap e2fsprogs zstd git ca-certificates     # image smoke test

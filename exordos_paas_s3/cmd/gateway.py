@@ -167,6 +167,8 @@ class _UvicornServer:
     def __init__(self, app, host: str, port: int) -> None:
         import uvicorn
 
+        from exordos_paas_s3.gateway import uvicorn_protocol
+
         class Server(uvicorn.Server):
             # Signals are handled once for both listeners by serve().
             @contextlib.contextmanager
@@ -177,7 +179,8 @@ class _UvicornServer:
             app,
             host=host,
             port=port,
-            http="httptools",
+            # httptools, answering a request before rejecting what follows it.
+            http=uvicorn_protocol.HttpToolsProtocol,
             lifespan="off",
             access_log=False,
             server_header=False,

@@ -45,6 +45,7 @@ from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.auth import sigv4
 from exordos_paas_s3.gateway.handlers import (
     access_control,
+    integrity,
     object_lock,
     tagging,
     version_docs,
@@ -83,6 +84,19 @@ _HEADER_FIELDS = (
     object_lock.UNTIL_HEADER,
     object_lock.HOLD_HEADER,
     *sse.REQUEST_HEADERS,
+)
+# Form fields the file is checked against (BadDigest on a mismatch, nothing
+# stored). Like every field, they must be covered by the policy.
+_INTEGRITY_FIELDS = ("content-md5", *integrity.HEADERS.values())
+# Headers of the POST request that describe its multipart body.
+_FORM_BODY_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "content-md5",
+        "x-amz-trailer",
+        "x-amz-sdk-checksum-algorithm",
+    }
 )
 
 
@@ -411,19 +425,26 @@ async def post_object(req: Request) -> Response:
     # The form's fields stand for the headers of an ordinary PutObject.
     req.key = key
     req.principal = principal
+    # The request's own integrity headers describe the form, not the file:
+    # only the form's Content-MD5 / x-amz-checksum-* fields speak for it.
     headers = {
         name: value
         for name, value in req.headers.items()
-        if name not in ("content-type", "content-length", "content-md5")
+        if name not in _FORM_BODY_HEADERS and not name.startswith("x-amz-checksum-")
     }
     for name in _HEADER_FIELDS:
         if name in fields:
             headers["x-amz-acl" if name == "acl" else name] = fields[name]
+    for name in _INTEGRITY_FIELDS:
+        if name in fields:
+            headers[name] = fields[name]
     for name, value in fields.items():
         if name.startswith("x-amz-meta-"):
             headers[name] = value
     req.headers = headers
     await req.authorize(Operation.PutObject, req.bucket_info, key=key)
+    # No Authorization header, so no payload hash: only the declared digests.
+    check = integrity.BodyCheck(req, None)
     encryption = sse.request_spec(req)
     docs = await version_docs.from_request(req)
     if "tagging" in fields:
@@ -442,6 +463,7 @@ async def post_object(req: Request) -> Response:
         system_meta=system,
         user_meta=user,
         storage_class=storage_class,
+        checksum_algorithms=check.algorithms,
     )
     low, high = length_range or (0, req.settings.max_single_put)
     high = min(high, req.settings.max_single_put)
@@ -449,7 +471,7 @@ async def post_object(req: Request) -> Response:
     info = await req.storage.put_object(
         new,
         _capped(file_stream, low, high),
-        quota.with_verify(within_quota, None),
+        quota.with_verify(within_quota, check.verify),
         **sse.write_kwargs(encryption),
     )
     await version_docs.store(req, info, docs)

@@ -622,7 +622,10 @@ class LocalStorage(base.Storage):
             # Unversioned and suspended buckets keep one "null" version,
             # which each write replaces.
             version_id = "null"
-            old = idx.version_row(conn, bucket, key, "null")
+            # Usually the latest row is the "null" one: no second lookup.
+            old: tuple | None = current
+            if old is None or old[idx.ROW_VID] != "null":
+                old = idx.version_row(conn, bucket, key, "null")
             if old is not None:
                 self._drop_row(tx, old)
                 if current is not None and current[idx.ROW_ID] == old[idx.ROW_ID]:

@@ -19,7 +19,8 @@ same as Python's code point order of ``str``). Listings are index range
 scans; a delimiter listing seeks past a whole common prefix instead of
 reading the keys under it.
 
-Everything here runs in a worker thread, never on the event loop.
+Scans run in a worker thread; point lookups (a bucket, a version row, a
+document) may run on the event-loop thread: they are indexed and short.
 """
 
 from __future__ import annotations

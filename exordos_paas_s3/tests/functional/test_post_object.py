@@ -263,3 +263,42 @@ def test_filename_key_is_checked_after_substitution(s3, signer, bucket):
     r = _post(form, b"bar", filename="other.txt")
     assert r.status_code == 403
     _assert_nothing_stored(s3, bucket, "other.txt")
+
+
+def test_checksum_and_md5_fields_are_verified(s3, signer, bucket):
+    data = b"x" * 70000
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    form = signer.generate_presigned_post(
+        bucket,
+        "ck",
+        Conditions=[
+            ["starts-with", "$x-amz-checksum-sha256", ""],
+            ["starts-with", "$Content-MD5", ""],
+        ],
+    )
+    r = _post(form, data, **{"x-amz-checksum-sha256": sha256, "Content-MD5": md5})
+    assert r.status_code == 204, r.text
+    got = s3.get_object(Bucket=bucket, Key="ck", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data
+    assert got["ChecksumSHA256"] == sha256
+
+    # A checksum of other bytes, one that cannot be a digest, a wrong MD5:
+    # BadDigest (InvalidDigest for a malformed MD5), and nothing is stored.
+    other = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    for fields, code in (
+        ({"x-amz-checksum-sha256": other}, "BadDigest"),
+        ({"x-amz-checksum-sha256": "sailorjerry"}, "BadDigest"),
+        ({"Content-MD5": base64.b64encode(b"0" * 16).decode()}, "BadDigest"),
+        ({"Content-MD5": "not-md5"}, "InvalidDigest"),
+    ):
+        r = _post(form, data + b"!", **fields)
+        assert r.status_code == 400, (fields, r.text)
+        assert f"<Code>{code}</Code>" in r.text, (fields, r.text)
+    assert s3.get_object(Bucket=bucket, Key="ck")["Body"].read() == data
+
+    # A field the policy does not cover is refused, checksum or not (AWS:
+    # every field but x-amz-signature, file, policy and x-ignore-*).
+    bare = signer.generate_presigned_post(bucket, "ck")
+    r = _post(bare, data, **{"x-amz-checksum-sha256": sha256})
+    assert r.status_code == 403 and "Extra input fields" in r.text
