@@ -43,6 +43,8 @@ LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("exordos_paas_s3.gateway.access")
 
 STREAM_CHUNK = 1024 * 1024
+# Bodies up to this size are read whole before the response starts.
+SMALL_BODY = 64 * 1024
 
 _XML_TYPE = b"application/xml"
 
@@ -192,7 +194,12 @@ class S3App:
         raw_path_b = scope.get("raw_path") or scope["path"].encode("utf-8")
         raw_path = raw_path_b.decode("latin-1")
         try:
-            path = urlparse.unquote_to_bytes(raw_path_b).decode("utf-8")
+            # Most paths carry no escapes: skip unquoting them (same result).
+            path = (
+                urlparse.unquote_to_bytes(raw_path_b)
+                if b"%" in raw_path_b
+                else raw_path_b
+            ).decode("utf-8")
         except UnicodeDecodeError:
             raise errors.InvalidURI(resource=raw_path) from None
         qs = scope.get("query_string", b"").decode("latin-1")
@@ -335,6 +342,17 @@ class S3App:
                 await send({"type": "http.response.pathsend", "path": path})
                 return
         stream = reader.stream()
+        if path is None and reader.length <= SMALL_BODY:
+            # A small body (an inline object) goes out as one message: one
+            # send fewer through the server than streaming it.
+            try:
+                body = b"".join([chunk async for chunk in stream])
+            except Exception:
+                LOG.exception("request %s: reading the body failed", request_id)
+                raise
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
         await send(start)
         try:
             async for chunk in stream:

@@ -86,6 +86,11 @@ _SIGNING_KEY_CACHE_MAX = 4096
 _ENCODED: dict[str, str] = {}
 _ENCODED_MAX = 4096
 _ENCODED_LEN_MAX = 256
+# Presigned URLs that verified, by (method, raw path, query): a URL handed
+# out once is often fetched many times (a download link, a media segment).
+# Bounded in count and length like the memos above.
+_VERIFIED_MAX = 4096
+_VERIFIED_LEN_MAX = 2048
 
 
 @dataclasses.dataclass
@@ -260,6 +265,18 @@ class _Signed:
     timestamp: float
 
 
+@dataclasses.dataclass(slots=True)
+class _VerifiedQuery:
+    """What a verified presigned URL's signature depended on."""
+
+    signed: _Signed
+    expires: int
+    expires_text: str
+    secret: str
+    header_values: tuple[str | None, ...]
+    scope: str
+
+
 class Authenticator:
     """Verifies SigV4 requests against an :class:`IdentityStore`."""
 
@@ -280,6 +297,7 @@ class Authenticator:
         self._clock = clock
         self._service = service
         self._keys: dict[tuple[str, str, str], bytes] = {}
+        self._verified: dict[tuple[str, str, str], _VerifiedQuery] = {}
         # SigV2 names the virtual-hosted bucket in its signed resource, so it
         # needs the router's view of the Host header.
         self._sigv2 = (
@@ -438,6 +456,12 @@ class Authenticator:
     # -- presigned query ---------------------------------------------------
 
     def _authenticate_query(self, req: RequestView) -> AuthResult:
+        memo_key = (req.method, req.raw_path, req.query)
+        hit = self._verified.get(memo_key)
+        if hit is not None:
+            result = self._reverify_query(req, hit)
+            if result is not None:
+                return result
         params: dict[str, str] = {}
         for part in req.query.split("&"):
             name, _, value = part.partition("=")
@@ -489,6 +513,41 @@ class Authenticator:
             timestamp,
             errors.AuthorizationQueryParametersError,
         )
+        self._check_query_window(req, signed, expires, expires_text)
+        principal, signing_key = self._verify(
+            req, signed, UNSIGNED_PAYLOAD, skip="X-Amz-Signature"
+        )
+        scope = self._scope(signed)
+        if len(req.raw_path) + len(req.query) <= _VERIFIED_LEN_MAX:
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified.clear()
+            self._verified[memo_key] = _VerifiedQuery(
+                signed=signed,
+                expires=expires,
+                expires_text=expires_text,
+                secret=self._identities.lookup(signed.access_key)[0],
+                header_values=tuple(
+                    req.headers.get(name) for name in signed.signed_headers
+                ),
+                scope=scope,
+            )
+        return AuthResult(
+            principal=principal,
+            access_key=signed.access_key,
+            payload_hash=UNSIGNED_PAYLOAD,
+            presigned=True,
+            signing_key=signing_key,
+            seed_signature=signed.signature,
+            amz_date=amz_date,
+            scope=scope,
+        )
+
+    def _check_query_window(
+        self, req: RequestView, signed: _Signed, expires: int, expires_text: str
+    ) -> None:
+        """The checks of a presigned URL that depend on the clock or on the
+        request's headers rather than on the URL itself."""
+        timestamp, amz_date = signed.timestamp, signed.amz_date
         now = self._clock()
         if timestamp - now > self._max_skew:
             raise _with_extra(
@@ -512,18 +571,34 @@ class Authenticator:
                 "There were headers present in the request which were not signed",
                 HeadersNotSigned=", ".join(unsigned),
             )
-        principal, signing_key = self._verify(
-            req, signed, UNSIGNED_PAYLOAD, skip="X-Amz-Signature"
-        )
+
+    def _reverify_query(
+        self, req: RequestView, hit: _VerifiedQuery
+    ) -> AuthResult | None:
+        """A presigned URL seen before: the signature covers the method, path,
+        query, signed header values and the key's secret, so when all of them
+        are unchanged it is still valid; the clock and unsigned-header checks
+        run again. None: something differs, verify from scratch."""
+        signed = hit.signed
+        headers = req.headers
+        names = signed.signed_headers
+        for i, name in enumerate(names):
+            if headers.get(name) != hit.header_values[i]:
+                return None
+        self._check_query_window(req, signed, hit.expires, hit.expires_text)
+        secret, principal = self._identities.lookup(signed.access_key)
+        if secret != hit.secret:
+            # Rotated or replaced key: the full path decides (and re-caches).
+            return None
         return AuthResult(
             principal=principal,
             access_key=signed.access_key,
             payload_hash=UNSIGNED_PAYLOAD,
             presigned=True,
-            signing_key=signing_key,
+            signing_key=self._signing_key(secret, signed.date),
             seed_signature=signed.signature,
-            amz_date=amz_date,
-            scope=self._scope(signed),
+            amz_date=signed.amz_date,
+            scope=hit.scope,
         )
 
     # -- shared --------------------------------------------------------------

@@ -215,7 +215,6 @@ def test_checksum_header_mismatch_keeps_object(gateway, s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"original"
 
 
-
 def _send_raw(gw, method, path, headers, body: bytes) -> list[bytes]:
     """One request with ``body`` sent as is (whatever Content-Length says);
     every response read until the server closes the connection."""
@@ -258,6 +257,7 @@ def test_body_longer_than_content_length_gets_the_real_answer(gateway, s3, bucke
     )
     assert answers[0].startswith(b"200 "), answers
     assert s3.get_object(Bucket=bucket, Key="short")["Body"].read() == b"ba"
+
 
 def test_trailing_checksum_mismatch_keeps_object(gateway, s3, bucket):
     s3.put_object(Bucket=bucket, Key="keep", Body=b"original")

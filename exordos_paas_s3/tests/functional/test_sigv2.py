@@ -239,7 +239,6 @@ def test_tampered_or_skewed_v2_requests_are_rejected(gateway, s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
 
 
-
 def test_bad_v2_headers_on_put_are_refused_and_store_nothing(gateway, s3, bucket):
     # What ceph/s3-tests' *_bad_authorization_*_aws2 / *_bad_date_none_aws2
     # mean to send. (botocore re-signs after their hooks, so the suite sends
@@ -248,16 +247,10 @@ def test_bad_v2_headers_on_put_are_refused_and_store_nothing(gateway, s3, bucket
     # written.
     url = f"{gateway.endpoint}/{bucket}/bad"
     now = email.utils.formatdate(usegmt=True)
+    unknown = "AWS AKIAIGR7ZNNBHC5BKSUB:FWeDfwojDSdS2Ztmpfeubhd9isU="
     cases = [
         ({"Authorization": "AWS HAHAHA", "Date": now}, 400, "InvalidArgument"),
-        (
-            {
-                "Authorization": "AWS AKIAIGR7ZNNBHC5BKSUB:FWeDfwojDSdS2Ztmpfeubhd9isU=",
-                "Date": now,
-            },
-            403,
-            "InvalidAccessKeyId",
-        ),
+        ({"Authorization": unknown, "Date": now}, 403, "InvalidAccessKeyId"),
         # No Date and no x-amz-date at all.
         (
             {"Authorization": f"AWS {gateway.access_key}:FWeDfwojDSdS2Ztmpfeubhd9isU="},
@@ -269,6 +262,7 @@ def test_bad_v2_headers_on_put_are_refused_and_store_nothing(gateway, s3, bucket
         resp = requests.put(url, data=b"bar", headers=headers, timeout=10)
         assert (resp.status_code, error_code(resp)) == (status, code), headers
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
 
 @pytest.fixture
 def s3cmd_v2(gateway, tmp_path):
