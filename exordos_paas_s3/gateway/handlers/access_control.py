@@ -54,12 +54,6 @@ async def _access(req: Request) -> bucket_access.BucketAccess:
     return await authorization.bucket_access_of(req, req.bucket_info)
 
 
-async def _body(req: Request, limit: int = MAX_DOCUMENT) -> bytes:
-    data = await s3xml.read_body(req.body, limit)
-    integrity.verify_document(req, data, required=False)
-    return data
-
-
 # --- bucket policy ----------------------------------------------------------
 
 
@@ -71,8 +65,7 @@ async def get_bucket_policy(req: Request) -> Response:
 
 
 async def put_bucket_policy(req: Request) -> Response:
-    data = await s3xml.read_body(req.body, policy_lang.MAX_BUCKET_POLICY_BYTES + 1)
-    integrity.verify_document(req, data, required=False)
+    data = await integrity.read_document(req, policy_lang.MAX_BUCKET_POLICY_BYTES + 1)
     if not data.strip():
         raise errors.MalformedPolicy(
             "Policies must be valid JSON and the first byte must be '{'"
@@ -120,7 +113,9 @@ async def get_public_access_block(req: Request) -> Response:
 
 
 async def put_public_access_block(req: Request) -> Response:
-    config = acl_rules.parse_public_access_block(await _body(req))
+    config = acl_rules.parse_public_access_block(
+        await integrity.read_document(req, MAX_DOCUMENT)
+    )
     await req.storage.put_bucket_doc(
         req.bucket,
         bucket_access.DOC_PUBLIC_ACCESS_BLOCK,
@@ -163,7 +158,9 @@ def _only_owner(grants, owner_id: str) -> bool:
 
 
 async def put_ownership_controls(req: Request) -> Response:
-    ownership = acl_rules.parse_ownership_controls(await _body(req))
+    ownership = acl_rules.parse_ownership_controls(
+        await integrity.read_document(req, MAX_DOCUMENT)
+    )
     access = await _access(req)
     if not acl_rules.acls_enabled(ownership) and not _only_owner(
         access.grants, access.owner_id
@@ -228,7 +225,7 @@ async def _requested_grants(
     canned, grants = acl_rules.acl_from_request(
         req.headers, owner_id=owner_id, bucket_owner_id=access.owner_id
     )
-    data = await _body(req)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     if grants is not None:
         if data.strip():
             raise errors.UnexpectedContent(

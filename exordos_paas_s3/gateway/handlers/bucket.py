@@ -59,17 +59,13 @@ def _max_buckets(req: Request) -> int | None:
     value = req.query.get("max-buckets")
     if value is None:
         return None
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 10000:
-        raise errors.InvalidArgument(
-            "max-buckets must be an integer between 1 and 10000",
-            ArgumentName="max-buckets",
-            ArgumentValue=value,
-        )
-    return n
+    return listing.int_argument(
+        value,
+        "max-buckets",
+        "max-buckets must be an integer between 1 and 10000",
+        low=1,
+        high=10000,
+    )
 
 
 async def list_buckets(req: Request) -> Response:
@@ -211,8 +207,7 @@ async def get_bucket_versioning(req: Request) -> Response:
 
 
 async def put_bucket_versioning(req: Request) -> Response:
-    data = await s3xml.read_body(req.body, 64 * 1024)
-    integrity.verify_document(req, data, required=False)
+    data = await integrity.read_document(req, 64 * 1024)
     doc = s3xml.parse(data, "VersioningConfiguration")
     status = s3xml.child_text(doc, "Status")
     if status not in ("Enabled", "Suspended"):

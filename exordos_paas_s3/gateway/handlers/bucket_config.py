@@ -56,12 +56,6 @@ _SIZE_AND_PREFIX = ("Prefix", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
 _SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
-async def _read(req: Request) -> bytes:
-    data = await s3xml.read_body(req.body, MAX_DOCUMENT)
-    integrity.verify_document(req, data, required=False)
-    return data
-
-
 def _stored(root: ET.Element) -> bytes:
     root.set("xmlns", s3xml.S3_NS)
     return s3xml.DECLARATION.encode() + ET.tostring(root, encoding="utf-8")
@@ -236,7 +230,7 @@ def parse_encryption(data: bytes) -> ET.Element:
 
 
 async def put_bucket_lifecycle(req: Request) -> Response:
-    root = parse_lifecycle(await _read(req))
+    root = parse_lifecycle(await integrity.read_document(req, MAX_DOCUMENT))
     await req.storage.put_bucket_doc(req.bucket, DOC_LIFECYCLE, _stored(root))
     return Response()
 
@@ -254,7 +248,7 @@ async def delete_bucket_lifecycle(req: Request) -> Response:
 
 
 async def put_bucket_encryption(req: Request) -> Response:
-    root = parse_encryption(await _read(req))
+    root = parse_encryption(await integrity.read_document(req, MAX_DOCUMENT))
     await req.storage.put_bucket_doc(req.bucket, DOC_ENCRYPTION, _stored(root))
     return Response()
 

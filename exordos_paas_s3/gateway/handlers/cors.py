@@ -184,8 +184,7 @@ def _allow_headers(rule: Rule, origin: str) -> dict[str, str]:
 
 
 async def put_bucket_cors(req: Request) -> Response:
-    data = await s3xml.read_body(req.body, MAX_DOCUMENT)
-    integrity.verify_document(req, data, required=False)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     rules = parse_configuration(data)
     await req.storage.put_bucket_doc(req.bucket, DOC, s3xml.serialize(render(rules)))
     return Response()

@@ -31,6 +31,7 @@ import google_crc32c
 from awscrt import checksums as awscrt_checksums
 
 from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.request import Request
 from exordos_paas_s3.gateway.storage.base import Digests
 
@@ -254,3 +255,11 @@ def verify_document(
     if req.auth is not None and len(req.auth.payload_hash) == 64:
         if hashlib.sha256(data).hexdigest() != req.auth.payload_hash.lower():
             raise errors.XAmzContentSHA256Mismatch()
+
+
+async def read_document(req: Request, limit: int) -> bytes:
+    """A configuration document (at most ``limit`` bytes) read whole and
+    checked against any Content-MD5 / x-amz-checksum-* it came with."""
+    data = await s3xml.read_body(req.body, limit)
+    verify_document(req, data, required=False)
+    return data

@@ -11,7 +11,8 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""Listings: ListObjects (v1), ListObjectsV2, ListObjectVersions."""
+"""Listings: ListObjects (v1), ListObjectsV2, ListObjectVersions, and the
+parts every listing shares (paging arguments, owners, common prefixes)."""
 
 from __future__ import annotations
 
@@ -29,21 +30,33 @@ from exordos_paas_s3.gateway.storage.base import ListResult, ObjectInfo
 MAX_KEYS = 1000
 
 
-def max_keys(req: Request, name: str = "max-keys") -> int:
-    value = req.query.get(name)
-    if value is None:
-        return MAX_KEYS
+def int_argument(
+    value: str, name: str, message: str, low: int = 0, high: int | None = None
+) -> int:
+    """``value`` as an integer in [low, high] (no upper bound when ``high`` is
+    None); InvalidArgument with ``message`` otherwise. Paging arguments of
+    every listing (and part numbers) are read through here."""
     try:
         n = int(value)
     except ValueError:
-        n = -1
-    if n < 0:
-        raise errors.InvalidArgument(
-            f"Provided {name} not an integer or within integer range",
-            ArgumentName=name,
-            ArgumentValue=value,
-        )
-    return min(n, MAX_KEYS)
+        n = low - 1
+    if n < low or (high is not None and n > high):
+        raise errors.InvalidArgument(message, ArgumentName=name, ArgumentValue=value)
+    return n
+
+
+def query_count(req: Request, name: str, default: int, cap: int) -> int:
+    """A non-negative count from the query (``default`` when absent), at most
+    ``cap``: max-keys, max-uploads, max-parts, part-number-marker."""
+    value = req.query.get(name)
+    if value is None:
+        return default
+    message = f"Provided {name} not an integer or within integer range"
+    return min(int_argument(value, name, message), cap)
+
+
+def max_keys(req: Request, name: str = "max-keys") -> int:
+    return query_count(req, name, MAX_KEYS, MAX_KEYS)
 
 
 def encoder(req: Request) -> tuple[Callable[[str], str], str | None]:
@@ -60,10 +73,22 @@ def encoder(req: Request) -> tuple[Callable[[str], str], str | None]:
     return (lambda s: urlparse.quote(s, safe="/")), "url"
 
 
+def principal(req: Request, parent: s3xml.Element, tag: str, owner_id: str) -> None:
+    """An Owner / Initiator element: the canonical id and its display name."""
+    el = parent.add(tag, [])
+    el.add("ID", owner_id)
+    el.add("DisplayName", req.display_name_of(owner_id))
+
+
 def _owner(req: Request, parent: s3xml.Element, owner_id: str) -> None:
-    owner = parent.add("Owner", [])
-    owner.add("ID", owner_id)
-    owner.add("DisplayName", req.display_name_of(owner_id))
+    principal(req, parent, "Owner", owner_id)
+
+
+def add_common_prefixes(
+    root: s3xml.Element, prefixes: list[str], enc: Callable[[str], str]
+) -> None:
+    for p in prefixes:
+        root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
 
 
 def _contents(
@@ -113,8 +138,7 @@ async def list_objects(req: Request) -> Response:
         root.add("NextMarker", enc(result.next_marker))
     for info in result.objects:
         _contents(req, root, info, enc, True)
-    for p in result.common_prefixes:
-        root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
+    add_common_prefixes(root, result.common_prefixes, enc)
     return Response(xml=root)
 
 
@@ -168,8 +192,7 @@ async def list_objects_v2(req: Request) -> Response:
     root.add("IsTruncated", "true" if result.is_truncated else "false")
     for info in result.objects:
         _contents(req, root, info, enc, fetch_owner)
-    for p in result.common_prefixes:
-        root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
+    add_common_prefixes(root, result.common_prefixes, enc)
     return Response(xml=root)
 
 
@@ -216,25 +239,18 @@ async def list_object_versions(req: Request) -> Response:
         if result.next_version_id_marker is not None:
             root.add("NextVersionIdMarker", result.next_version_id_marker)
     for info in result.versions:
-        if info.is_delete_marker:
-            el = root.add("DeleteMarker", [])
-            el.add("Key", enc(info.key))
-            el.add("VersionId", info.version_id or "null")
-            el.add("IsLatest", "true" if info.is_latest else "false")
-            el.add("LastModified", iso8601(info.last_modified))
-            _owner(req, el, info.owner_id or req.bucket_record.owner_id)
-            continue
-        el = root.add("Version", [])
+        el = root.add("DeleteMarker" if info.is_delete_marker else "Version", [])
         el.add("Key", enc(info.key))
         el.add("VersionId", info.version_id or "null")
         el.add("IsLatest", "true" if info.is_latest else "false")
         el.add("LastModified", iso8601(info.last_modified))
-        el.add("ETag", quote_etag(info.etag))
-        el.add("Size", str(info.size))
-        el.add("StorageClass", info.storage_class)
+        # A delete marker has no data: no ETag, Size or StorageClass.
+        if not info.is_delete_marker:
+            el.add("ETag", quote_etag(info.etag))
+            el.add("Size", str(info.size))
+            el.add("StorageClass", info.storage_class)
         _owner(req, el, info.owner_id or req.bucket_record.owner_id)
-    for p in result.common_prefixes:
-        root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
+    add_common_prefixes(root, result.common_prefixes, enc)
     return Response(xml=root)
 
 

@@ -33,23 +33,12 @@ from exordos_paas_s3.gateway.operations import Operation
 from exordos_paas_s3.gateway.request import Request, Response, iso8601, quote_etag
 from exordos_paas_s3.gateway.storage.base import PartInfo
 
-MAX_PART_NUMBER = 10000
+MAX_PART_NUMBER = object_handlers.MAX_PART_NUMBER
 MAX_PARTS_LISTED = 1000
 
 
 def _part_number(req: Request) -> int:
-    value = req.query.get("partNumber", "")
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= MAX_PART_NUMBER:
-        raise errors.InvalidArgument(
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=value,
-        )
-    return number
+    return object_handlers.part_number(req.query.get("partNumber", ""))
 
 
 def _upload_id(req: Request) -> str:
@@ -57,23 +46,6 @@ def _upload_id(req: Request) -> str:
     if not upload_id:
         raise errors.NoSuchUpload(UploadId=upload_id)
     return upload_id
-
-
-def _non_negative(req: Request, name: str, default: int, cap: int) -> int:
-    value = req.query.get(name)
-    if value is None:
-        return default
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise errors.InvalidArgument(
-            f"Provided {name} not an integer or within integer range",
-            ArgumentName=name,
-            ArgumentValue=value,
-        )
-    return min(n, cap)
 
 
 async def create_multipart_upload(req: Request) -> Response:
@@ -163,16 +135,13 @@ async def upload_part(req: Request) -> Response:
 def _copy_range(value: str, size: int) -> tuple[int, int]:
     """x-amz-copy-source-range must be bytes=first-last inside the source."""
     spec = value.strip()
-    if not spec.startswith("bytes="):
-        raise errors.InvalidArgument(
-            "The x-amz-copy-source-range value must be of the form "
-            "bytes=first-last where first and last are the zero-based offsets "
-            "of the first and last bytes to copy",
-            ArgumentName="x-amz-copy-source-range",
-            ArgumentValue=value,
-        )
     first, sep, last = spec[6:].partition("-")
-    if not (sep and first.strip().isdigit() and last.strip().isdigit()):
+    if not (
+        spec.startswith("bytes=")
+        and sep
+        and first.strip().isdigit()
+        and last.strip().isdigit()
+    ):
         raise errors.InvalidArgument(
             "The x-amz-copy-source-range value must be of the form "
             "bytes=first-last where first and last are the zero-based offsets "
@@ -419,16 +388,10 @@ async def abort_multipart_upload(req: Request) -> Response:
     return Response(status=204)
 
 
-def _principal_el(req: Request, parent: s3xml.Element, tag: str, owner_id: str):
-    el = parent.add(tag, [])
-    el.add("ID", owner_id)
-    el.add("DisplayName", req.display_name_of(owner_id))
-
-
 async def list_parts(req: Request) -> Response:
     upload_id = _upload_id(req)
-    marker = _non_negative(req, "part-number-marker", 0, MAX_PART_NUMBER)
-    limit = _non_negative(req, "max-parts", MAX_PARTS_LISTED, MAX_PARTS_LISTED)
+    marker = listing.query_count(req, "part-number-marker", 0, MAX_PART_NUMBER)
+    limit = listing.query_count(req, "max-parts", MAX_PARTS_LISTED, MAX_PARTS_LISTED)
     upload = await req.storage.get_multipart_upload(req.bucket, req.key, upload_id)
     parts, truncated = await req.storage.list_parts(
         req.bucket, req.key, upload_id, marker, limit
@@ -437,8 +400,8 @@ async def list_parts(req: Request) -> Response:
     root.add("Bucket", req.bucket)
     root.add("Key", req.key)
     root.add("UploadId", upload_id)
-    _principal_el(req, root, "Initiator", upload.owner_id)
-    _principal_el(req, root, "Owner", upload.owner_id)
+    listing.principal(req, root, "Initiator", upload.owner_id)
+    listing.principal(req, root, "Owner", upload.owner_id)
     root.add("StorageClass", upload.request.storage_class)
     root.add("PartNumberMarker", str(marker))
     if parts:
@@ -466,7 +429,7 @@ async def list_multipart_uploads(req: Request) -> Response:
     delimiter = query.get("delimiter", "")
     key_marker = query.get("key-marker", "")
     upload_marker = query.get("upload-id-marker", "")
-    limit = _non_negative(req, "max-uploads", 1000, 1000)
+    limit = listing.query_count(req, "max-uploads", 1000, 1000)
     root = s3xml.Element("ListMultipartUploadsResult", [])
     root.add("Bucket", req.bucket)
     root.add("KeyMarker", enc(key_marker))
@@ -494,12 +457,11 @@ async def list_multipart_uploads(req: Request) -> Response:
         el = root.add("Upload", [])
         el.add("Key", enc(upload.key))
         el.add("UploadId", upload.upload_id)
-        _principal_el(req, el, "Initiator", upload.owner_id)
-        _principal_el(req, el, "Owner", upload.owner_id)
+        listing.principal(req, el, "Initiator", upload.owner_id)
+        listing.principal(req, el, "Owner", upload.owner_id)
         el.add("StorageClass", upload.request.storage_class)
         el.add("Initiated", iso8601(upload.initiated))
-    for p in result.common_prefixes:
-        root.add("CommonPrefixes", [s3xml.Element("Prefix", enc(p))])
+    listing.add_common_prefixes(root, result.common_prefixes, enc)
     return Response(xml=root)
 
 

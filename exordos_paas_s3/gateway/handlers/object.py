@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from urllib import parse as urlparse
 
 from exordos_paas_s3.gateway import errors, quota, sse
@@ -24,7 +25,9 @@ from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.handlers import (
     access_control,
     integrity,
+    listing,
     object_lock,
+    tagging,
     version_docs,
 )
 from exordos_paas_s3.gateway.operations import Operation
@@ -46,6 +49,7 @@ MAX_USER_METADATA = 2048
 # list, one {algorithm: base64} per part (handlers/multipart.py writes it).
 DOC_PART_CHECKSUMS = "part-checksums"
 MAX_DELETE_KEYS = 1000
+MAX_PART_NUMBER = 10000
 
 # Stored verbatim and returned on GET/HEAD.
 SYSTEM_HEADERS = (
@@ -87,13 +91,17 @@ _RESPONSE_OVERRIDES = (
 # --- request reading -------------------------------------------------------
 
 
-async def _capped(body, limit: int):
+async def capped(body: AsyncIterator[bytes], limit: int, minimum: int = 0):
+    """``body`` passed through, EntityTooLarge once it exceeds ``limit`` and
+    EntityTooSmall at its end when shorter than ``minimum``."""
     seen = 0
     async for chunk in body:
         seen += len(chunk)
         if seen > limit:
             raise errors.EntityTooLarge(MaxSizeAllowed=str(limit))
         yield chunk
+    if seen < minimum:
+        raise errors.EntityTooSmall(MinSizeAllowed=str(minimum))
 
 
 def body_size(req: Request) -> int | None:
@@ -117,7 +125,7 @@ def body_size(req: Request) -> int | None:
             if "chunked" in req.headers.get("transfer-encoding", "").lower():
                 # HTTP chunked without a length: size known at the end only;
                 # the limit is enforced while streaming.
-                req.body = _capped(req.body, req.settings.max_single_put)
+                req.body = capped(req.body, req.settings.max_single_put)
                 return None
             raise errors.MissingContentLength()
         size = length
@@ -352,17 +360,19 @@ def _invalid_range(value: str, size: int) -> errors.S3Error:
     )
 
 
+def part_number(value: str) -> int:
+    """The partNumber of a GET/HEAD or an UploadPart(Copy)."""
+    return listing.int_argument(
+        value,
+        "partNumber",
+        "Part number must be an integer between 1 and 10000, inclusive",
+        low=1,
+        high=MAX_PART_NUMBER,
+    )
+
+
 def part_range(info: ObjectInfo, value: str) -> tuple[int, int]:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= 10000:
-        raise errors.InvalidArgument(
-            "Part number must be an integer between 1 and 10000, inclusive",
-            ArgumentName="partNumber",
-            ArgumentValue=value,
-        )
+    number = part_number(value)
     sizes = info.part_sizes or [info.size]
     if number > len(sizes):
         # AWS documents 416 InvalidPartNumber, but answers 400 InvalidPart
@@ -372,18 +382,6 @@ def part_range(info: ObjectInfo, value: str) -> tuple[int, int]:
         )
     start = sum(sizes[: number - 1])
     return start, sizes[number - 1]
-
-
-async def _lookup(req: Request, version_id: str | None) -> ObjectInfo:
-    info = await req.storage.head_object(req.bucket, req.key, version_id)
-    if info.is_delete_marker:
-        headers = {"x-amz-delete-marker": "true"}
-        if info.version_id:
-            headers["x-amz-version-id"] = info.version_id
-        if version_id:
-            raise errors.MethodNotAllowed(headers=headers, Method=req.method)
-        raise errors.NoSuchKey(headers=headers, Key=req.key)
-    return info
 
 
 async def get_object(req: Request) -> Response:
@@ -426,7 +424,7 @@ async def _read(req: Request, head: bool) -> Response:
         )
         info = reader.info
         if info.is_delete_marker:
-            await _lookup(req, version_id)
+            await tagging.lookup(req)
         response = check_read_conditions(req, info)
         if response is not None:
             return response
@@ -437,7 +435,7 @@ async def _read(req: Request, head: bool) -> Response:
         # Open first and take the metadata from the opened version: a
         # concurrent overwrite then cannot mix one object's headers with
         # another's bytes. Retry when the range was computed on a stale size.
-        info = await _lookup(req, version_id)
+        info = await tagging.lookup(req)
         for _ in range(3):
             response = check_read_conditions(req, info)
             if response is not None:
@@ -460,7 +458,7 @@ async def _read(req: Request, head: bool) -> Response:
         await _part_checksum_headers(req, info, part_number, response.headers)
         response.reader = reader
         return response
-    info = await _lookup(req, version_id)
+    info = await tagging.lookup(req)
     sse.check_customer_key(info.system_meta, customer_key)
     response = check_read_conditions(req, info)
     if response is not None:
@@ -863,14 +861,14 @@ def owner_acl(req: Request, owner_id: str) -> s3xml.Element:
 
 
 async def get_object_acl(req: Request) -> Response:
-    info = await _lookup(req, req.query.get("versionId") or None)
+    info = await tagging.lookup(req)
     return Response(xml=owner_acl(req, info.owner_id or req.bucket_record.owner_id))
 
 
 async def get_object_tagging(req: Request) -> Response:
     # Object tags cannot be set yet (x-amz-tagging / PutObjectTagging are
     # NotImplemented), so every existing object has an empty tag set.
-    await _lookup(req, req.query.get("versionId") or None)
+    await tagging.lookup(req)
     root = s3xml.Element("Tagging", [])
     root.add("TagSet", [])
     return Response(xml=root)
@@ -885,15 +883,7 @@ def _header_int(req: Request, name: str, default: int) -> int:
     value = req.headers.get(name)
     if value is None:
         return default
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise errors.InvalidArgument(
-            f"Invalid value for {name}", ArgumentName=name, ArgumentValue=value
-        )
-    return n
+    return listing.int_argument(value, name, f"Invalid value for {name}")
 
 
 async def get_object_attributes(req: Request) -> Response:
@@ -907,7 +897,7 @@ async def get_object_attributes(req: Request) -> Response:
         )
     max_parts = min(_header_int(req, "x-amz-max-parts", 1000), 1000)
     marker = _header_int(req, "x-amz-part-number-marker", 0)
-    info = await _lookup(req, req.query.get("versionId") or None)
+    info = await tagging.lookup(req)
     sse.check_customer_key(info.system_meta, sse.request_key(req))
     root = s3xml.Element("GetObjectAttributesResponse", [])
     if "ETag" in wanted:

@@ -240,8 +240,7 @@ async def default_rule(req: Request) -> DefaultRule | None:
 
 
 async def put_object_lock_configuration(req: Request) -> Response:
-    data = await s3xml.read_body(req.body, MAX_DOCUMENT)
-    integrity.verify_document(req, data, required=False)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     rule = parse_configuration(data)
     info = req.bucket_info
     assert info is not None
@@ -274,12 +273,6 @@ async def get_object_lock_configuration(req: Request) -> Response:
 # --- retention and legal hold of one version --------------------------------
 
 
-def _version_header(info: ObjectInfo) -> dict[str, str]:
-    if info.version_id and info.version_id != "null":
-        return {"x-amz-version-id": info.version_id}
-    return {}
-
-
 def bypass_requested(req: Request) -> bool:
     # The authorize step already required s3:BypassGovernanceRetention
     # for a request that carries this header.
@@ -301,6 +294,23 @@ async def _version_lock(
         )
     )
     return retention, hold
+
+
+async def _addressed(
+    req: Request,
+) -> tuple[ObjectInfo, Retention | None, str | None]:
+    """The version the request addresses, with its retention and legal hold."""
+    info = await tagging.lookup(req)
+    retention, hold = await _version_lock(req, info)
+    return info, retention, hold
+
+
+async def _put_doc(
+    req: Request, info: ObjectInfo, doc: str, element: s3xml.Element
+) -> None:
+    await req.storage.put_object_doc(
+        info.bucket, info.key, info.version_id, doc, s3xml.serialize(element)
+    )
 
 
 async def _mirror(
@@ -333,67 +343,51 @@ def check_retention_change(
 
 async def put_object_retention(req: Request) -> Response:
     _require_lock(req)
-    data = await s3xml.read_body(req.body, MAX_DOCUMENT)
-    integrity.verify_document(req, data, required=False)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     new = parse_retention(data)
     if new is not None and not new.active():
         raise errors.InvalidArgument(
             "The retain until date must be in the future!",
             ArgumentName="RetainUntilDate",
         )
-    info = await tagging.lookup(req)
-    old, hold = await _version_lock(req, info)
+    info, old, hold = await _addressed(req)
     check_retention_change(old, new, bypass_requested(req))
     if new is None:
         await req.storage.delete_object_doc(
             info.bucket, info.key, info.version_id, DOC_RETENTION
         )
     else:
-        await req.storage.put_object_doc(
-            info.bucket,
-            info.key,
-            info.version_id,
-            DOC_RETENTION,
-            s3xml.serialize(retention_element(new)),
-        )
+        await _put_doc(req, info, DOC_RETENTION, retention_element(new))
     await _mirror(req, info, new, hold)
-    return Response(headers=_version_header(info))
+    return Response(headers=tagging.version_header(info))
 
 
 async def get_object_retention(req: Request) -> Response:
     _require_lock(req)
-    info = await tagging.lookup(req)
-    retention, _ = await _version_lock(req, info)
+    info, retention, _ = await _addressed(req)
     if retention is None:
         raise errors.NoSuchObjectLockConfiguration()
-    return Response(headers=_version_header(info), xml=retention_element(retention))
+    return Response(
+        headers=tagging.version_header(info), xml=retention_element(retention)
+    )
 
 
 async def put_object_legal_hold(req: Request) -> Response:
     _require_lock(req)
-    data = await s3xml.read_body(req.body, MAX_DOCUMENT)
-    integrity.verify_document(req, data, required=False)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     status = parse_legal_hold(data)
-    info = await tagging.lookup(req)
-    retention, _ = await _version_lock(req, info)
-    await req.storage.put_object_doc(
-        info.bucket,
-        info.key,
-        info.version_id,
-        DOC_LEGAL_HOLD,
-        s3xml.serialize(legal_hold_element(status)),
-    )
+    info, retention, _ = await _addressed(req)
+    await _put_doc(req, info, DOC_LEGAL_HOLD, legal_hold_element(status))
     await _mirror(req, info, retention, status)
-    return Response(headers=_version_header(info))
+    return Response(headers=tagging.version_header(info))
 
 
 async def get_object_legal_hold(req: Request) -> Response:
     _require_lock(req)
-    info = await tagging.lookup(req)
-    _, hold = await _version_lock(req, info)
+    info, _, hold = await _addressed(req)
     if hold is None:
         raise errors.NoSuchObjectLockConfiguration()
-    return Response(headers=_version_header(info), xml=legal_hold_element(hold))
+    return Response(headers=tagging.version_header(info), xml=legal_hold_element(hold))
 
 
 # --- enforcement and new versions -------------------------------------------
@@ -494,23 +488,10 @@ async def store_for_version(
 ) -> None:
     """Attach the lock documents to a just-written version (its system
     metadata already carries the mirror)."""
-    storage = req.storage
     if retention is not None:
-        await storage.put_object_doc(
-            info.bucket,
-            info.key,
-            info.version_id,
-            DOC_RETENTION,
-            s3xml.serialize(retention_element(retention)),
-        )
+        await _put_doc(req, info, DOC_RETENTION, retention_element(retention))
     if hold is not None:
-        await storage.put_object_doc(
-            info.bucket,
-            info.key,
-            info.version_id,
-            DOC_LEGAL_HOLD,
-            s3xml.serialize(legal_hold_element(hold)),
-        )
+        await _put_doc(req, info, DOC_LEGAL_HOLD, legal_hold_element(hold))
 
 
 HANDLERS = {

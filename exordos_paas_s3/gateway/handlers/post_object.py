@@ -366,17 +366,6 @@ def check_policy(
     return length_range
 
 
-async def _capped(stream: AsyncIterator[bytes], low: int, high: int):
-    size = 0
-    async for chunk in stream:
-        size += len(chunk)
-        if size > high:
-            raise errors.EntityTooLarge(MaxSizeAllowed=str(high))
-        yield chunk
-    if size < low:
-        raise errors.EntityTooSmall(MinSizeAllowed=str(low))
-
-
 # --- the handler -----------------------------------------------------------
 
 
@@ -470,7 +459,7 @@ async def post_object(req: Request) -> Response:
     within_quota = await quota.prepare(req.storage, req.bucket_info, key)
     info = await req.storage.put_object(
         new,
-        _capped(file_stream, low, high),
+        object_handlers.capped(file_stream, high, low),
         quota.with_verify(within_quota, check.verify),
         **sse.write_kwargs(encryption),
     )

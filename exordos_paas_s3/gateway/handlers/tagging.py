@@ -141,20 +141,15 @@ def set_count(system_meta: dict[str, str], count: int) -> None:
         system_meta.pop(COUNT_HEADER, None)
 
 
-async def _read_document(req: Request) -> bytes:
-    data = await s3xml.read_body(req.body, MAX_DOCUMENT)
-    integrity.verify_document(req, data, required=False)
-    return data
-
-
-def _version_header(info: ObjectInfo) -> dict[str, str]:
+def version_header(info: ObjectInfo) -> dict[str, str]:
     if info.version_id and info.version_id != "null":
         return {"x-amz-version-id": info.version_id}
     return {}
 
 
 async def lookup(req: Request) -> ObjectInfo:
-    """The addressed version; delete markers answer as GetObject does."""
+    """The version the request addresses (``versionId``); delete markers
+    answer as GetObject does. Every handler of one object version uses it."""
     version_id = req.query.get("versionId") or None
     info = await req.storage.head_object(req.bucket, req.key, version_id)
     if info.is_delete_marker:
@@ -193,31 +188,31 @@ async def object_tags(req: Request, info: ObjectInfo) -> Tags:
 
 
 async def put_object_tagging(req: Request) -> Response:
-    data = await _read_document(req)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     tags = validate(parse_document(data), MAX_OBJECT_TAGS)
     info = await lookup(req)
     await store_object_tags(req, info, tags)
-    return Response(headers=_version_header(info))
+    return Response(headers=version_header(info))
 
 
 async def get_object_tagging(req: Request) -> Response:
     info = await lookup(req)
     return Response(
-        headers=_version_header(info), xml=render(await object_tags(req, info))
+        headers=version_header(info), xml=render(await object_tags(req, info))
     )
 
 
 async def delete_object_tagging(req: Request) -> Response:
     info = await lookup(req)
     await store_object_tags(req, info, [])
-    return Response(status=204, headers=_version_header(info))
+    return Response(status=204, headers=version_header(info))
 
 
 # --- bucket tagging --------------------------------------------------------
 
 
 async def put_bucket_tagging(req: Request) -> Response:
-    data = await _read_document(req)
+    data = await integrity.read_document(req, MAX_DOCUMENT)
     tags = validate(parse_document(data), MAX_BUCKET_TAGS)
     await req.storage.put_bucket_doc(req.bucket, DOC, document(tags))
     return Response(status=204)
