@@ -32,21 +32,20 @@ from exordos_paas_s3.gateway.handlers import (
 from exordos_paas_s3.gateway.handlers import object as object_handlers
 from exordos_paas_s3.gateway.operations import Operation
 
-HANDLERS = {
-    **bucket.HANDLERS,
-    **object_handlers.HANDLERS,
-    **listing.HANDLERS,
-    **multipart.HANDLERS,
-    # Last: ACL, policy, ownership and public access block replace the
-    # owner-only answers of bucket.py / object.py.
-    **access_control.HANDLERS,
-    # Tagging and Object Lock replace the "not configured" answers of bucket.py
-    # and the empty tag set of object.py.
-    **tagging.HANDLERS,
-    **object_lock.HANDLERS,
-    **cors.HANDLERS,
-    **bucket_config.HANDLERS,
-    **post_object.HANDLERS,
-}
+# Each operation has exactly one handler, in the module of its area (a unit
+# test checks no two modules claim the same operation).
+MODULES = (
+    bucket,
+    object_handlers,
+    listing,
+    multipart,
+    access_control,
+    tagging,
+    object_lock,
+    cors,
+    bucket_config,
+    post_object,
+)
+HANDLERS = {op: fn for module in MODULES for op, fn in module.HANDLERS.items()}
 
 NOT_IMPLEMENTED = frozenset(op for op in Operation if op not in HANDLERS)

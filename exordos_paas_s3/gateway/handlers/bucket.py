@@ -23,7 +23,6 @@ import logging
 from exordos_paas_s3.gateway import authorization, bucket_access, errors
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.handlers import access_control, integrity, listing
-from exordos_paas_s3.gateway.handlers.object import owner_acl
 from exordos_paas_s3.gateway.operations import Operation
 from exordos_paas_s3.gateway.request import Request, Response, iso8601
 
@@ -224,10 +223,6 @@ async def put_bucket_versioning(req: Request) -> Response:
     return Response()
 
 
-async def get_bucket_acl(req: Request) -> Response:
-    return Response(xml=owner_acl(req, req.bucket_record.owner_id))
-
-
 async def get_bucket_logging(req: Request) -> Response:
     return Response(xml=s3xml.Element("BucketLoggingStatus", []))
 
@@ -244,15 +239,6 @@ async def get_bucket_request_payment(req: Request) -> Response:
 
 async def get_bucket_accelerate(req: Request) -> Response:
     return Response(xml=s3xml.Element("AccelerateConfiguration", []))
-
-
-async def get_object_lock_configuration(req: Request) -> Response:
-    info = req.bucket_info
-    if info is None or not info.object_lock_enabled:
-        raise errors.ObjectLockConfigurationNotFoundError(BucketName=req.bucket)
-    root = s3xml.Element("ObjectLockConfiguration", [])
-    root.add("ObjectLockEnabled", "Enabled")
-    return Response(xml=root)
 
 
 def _not_configured(error: type[errors.S3Error]):
@@ -273,27 +259,10 @@ HANDLERS = {
     Operation.GetBucketLocation: get_bucket_location,
     Operation.GetBucketVersioning: get_bucket_versioning,
     Operation.PutBucketVersioning: put_bucket_versioning,
-    Operation.GetBucketAcl: get_bucket_acl,
     Operation.GetBucketLogging: get_bucket_logging,
     Operation.GetBucketNotificationConfiguration: get_bucket_notification,
     Operation.GetBucketRequestPayment: get_bucket_request_payment,
     Operation.GetBucketAccelerateConfiguration: get_bucket_accelerate,
-    Operation.GetObjectLockConfiguration: get_object_lock_configuration,
-    Operation.GetBucketPolicy: _not_configured(errors.NoSuchBucketPolicy),
-    Operation.GetBucketTagging: _not_configured(errors.NoSuchTagSet),
-    Operation.GetBucketCors: _not_configured(errors.NoSuchCORSConfiguration),
-    Operation.GetBucketLifecycleConfiguration: _not_configured(
-        errors.NoSuchLifecycleConfiguration
-    ),
-    Operation.GetBucketEncryption: _not_configured(
-        errors.ServerSideEncryptionConfigurationNotFoundError
-    ),
-    Operation.GetBucketOwnershipControls: _not_configured(
-        errors.OwnershipControlsNotFoundError
-    ),
-    Operation.GetPublicAccessBlock: _not_configured(
-        errors.NoSuchPublicAccessBlockConfiguration
-    ),
     Operation.GetBucketWebsite: _not_configured(errors.NoSuchWebsiteConfiguration),
     Operation.GetBucketReplication: _not_configured(
         errors.ReplicationConfigurationNotFoundError

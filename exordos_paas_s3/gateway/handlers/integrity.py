@@ -218,6 +218,14 @@ def checksum_headers(checksums: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def add_checksum_elements(parent: s3xml.Element, checksums: dict[str, str]) -> None:
+    """A ChecksumCRC32 / ... element per algorithm in ``checksums`` (its
+    "type" entry is not one)."""
+    for alg, value in checksums.items():
+        if alg in HEADERS:
+            parent.add("Checksum" + alg, value)
+
+
 def verify_document(
     req: Request, data: bytes, *, required: bool, checksum_headers: bool = True
 ) -> None:

@@ -200,9 +200,7 @@ async def upload_part_copy(req: Request) -> Response:
     root = s3xml.Element("CopyPartResult", [])
     root.add("LastModified", iso8601(part.last_modified))
     root.add("ETag", quote_etag(part.etag))
-    for alg, value in part.checksums.items():
-        if alg in integrity.HEADERS:
-            root.add("Checksum" + alg, value)
+    integrity.add_checksum_elements(root, part.checksums)
     headers = sse.public_headers(upload.request.system_meta)
     if source.version_id and source.version_id != "null":
         headers["x-amz-copy-source-version-id"] = source.version_id
@@ -279,9 +277,7 @@ async def complete_multipart_upload(req: Request) -> Response:
     root.add("Bucket", req.bucket)
     root.add("Key", req.key)
     root.add("ETag", quote_etag(info.etag))
-    for alg, value in info.checksums.items():
-        if alg in integrity.HEADERS:
-            root.add("Checksum" + alg, value)
+    integrity.add_checksum_elements(root, info.checksums)
     if "type" in info.checksums:
         root.add("ChecksumType", info.checksums["type"])
     headers = sse.public_headers(info.system_meta)
@@ -416,9 +412,7 @@ async def list_parts(req: Request) -> Response:
         el.add("LastModified", iso8601(part.last_modified))
         el.add("ETag", quote_etag(part.etag))
         el.add("Size", str(part.size))
-        for alg, value in part.checksums.items():
-            if alg in integrity.HEADERS:
-                el.add("Checksum" + alg, value)
+        integrity.add_checksum_elements(el, part.checksums)
     return Response(xml=root)
 
 

@@ -815,9 +815,7 @@ async def copy_object(req: Request) -> Response:
     result = s3xml.Element("CopyObjectResult", [])
     result.add("LastModified", iso8601(info.last_modified))
     result.add("ETag", quote_etag(info.etag))
-    for alg, value in info.checksums.items():
-        if alg in integrity.HEADERS:
-            result.add("Checksum" + alg, value)
+    integrity.add_checksum_elements(result, info.checksums)
     headers = sse.public_headers(info.system_meta)
     if source.version_id and source.version_id != "null":
         headers["x-amz-copy-source-version-id"] = source.version_id
@@ -834,44 +832,6 @@ def _version_arg(info: ObjectInfo) -> str | None:
     if info.version_id and info.version_id != "null":
         return info.version_id
     return None
-
-
-# --- ACL and tagging (owner-only answers until policies land) ---------------
-
-
-def owner_acl(req: Request, owner_id: str) -> s3xml.Element:
-    name = req.display_name_of(owner_id)
-    root = s3xml.Element("AccessControlPolicy", [])
-    owner = root.add("Owner", [])
-    owner.add("ID", owner_id)
-    owner.add("DisplayName", name)
-    acl = root.add("AccessControlList", [])
-    grant = acl.add("Grant", [])
-    grantee = grant.append(
-        s3xml.Element(
-            "Grantee",
-            [],
-            {"xmlns:xsi": s3xml.XSI_NS, "xsi:type": "CanonicalUser"},
-        )
-    )
-    grantee.add("ID", owner_id)
-    grantee.add("DisplayName", name)
-    grant.add("Permission", "FULL_CONTROL")
-    return root
-
-
-async def get_object_acl(req: Request) -> Response:
-    info = await tagging.lookup(req)
-    return Response(xml=owner_acl(req, info.owner_id or req.bucket_record.owner_id))
-
-
-async def get_object_tagging(req: Request) -> Response:
-    # Object tags cannot be set yet (x-amz-tagging / PutObjectTagging are
-    # NotImplemented), so every existing object has an empty tag set.
-    await tagging.lookup(req)
-    root = s3xml.Element("Tagging", [])
-    root.add("TagSet", [])
-    return Response(xml=root)
 
 
 _OBJECT_ATTRIBUTES = frozenset(
@@ -928,9 +888,7 @@ async def get_object_attributes(req: Request) -> Response:
             part.add("PartNumber", str(number))
             part.add("Size", str(size))
             if number <= len(part_sums) and isinstance(part_sums[number - 1], dict):
-                for alg, value in part_sums[number - 1].items():
-                    if alg in integrity.HEADERS:
-                        part.add("Checksum" + alg, value)
+                integrity.add_checksum_elements(part, part_sums[number - 1])
     if "StorageClass" in wanted:
         root.add("StorageClass", info.storage_class)
     if "ObjectSize" in wanted:
@@ -949,6 +907,4 @@ HANDLERS = {
     Operation.DeleteObject: delete_object,
     Operation.DeleteObjects: delete_objects,
     Operation.CopyObject: copy_object,
-    Operation.GetObjectAcl: get_object_acl,
-    Operation.GetObjectTagging: get_object_tagging,
 }

@@ -73,6 +73,15 @@ def test_every_operation_is_handled_or_explicitly_not_implemented():
         assert (op in handlers.HANDLERS) != (op in handlers.NOT_IMPLEMENTED), op
 
 
+def test_no_two_handler_modules_claim_the_same_operation():
+    owners: dict[Operation, list[str]] = {}
+    for module in handlers.MODULES:
+        for op in module.HANDLERS:
+            owners.setdefault(op, []).append(module.__name__)
+    shared = {op.name: names for op, names in owners.items() if len(names) > 1}
+    assert not shared
+
+
 def test_handlers_are_coroutines_keyed_by_operation():
     for op, handler in handlers.HANDLERS.items():
         assert isinstance(op, Operation)
