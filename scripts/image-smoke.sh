@@ -29,10 +29,14 @@ cd "$(dirname "$0")/.."
 CACHE_DIR=${CACHE_DIR:-/var/cache/exordos-s3-smoke}
 # debootstrap fetches from the Debian mirror this machine's apt already uses.
 apt_mirror() {
-    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
-        /etc/apt/sources.list.d/*.list 2>/dev/null \
-        | sed -n -E 's#^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?([a-z]+://[^[:space:]]+/debian)/?([[:space:]].*)?$#\3#p' \
-        | head -n1
+    local f
+    # `|| true`: a missing sources file or head closing the pipe early must not
+    # trip `set -e -o pipefail`; an empty answer is checked below.
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+        /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        sed -n -E 's#^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?([a-z]+://[^[:space:]]+/debian)/?([[:space:]].*)?$#\3#p' "$f"
+    done | head -n1 || true
 }
 MIRROR=${MIRROR:-$(apt_mirror)}
 [ -n "$MIRROR" ] || { echo "image-smoke: no Debian mirror in apt sources; set MIRROR" >&2; exit 1; }
