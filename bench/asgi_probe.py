@@ -34,11 +34,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import proc_stats  # noqa: E402
 
 CHUNK = 1 << 20
 SMALL = 4096
@@ -295,51 +298,6 @@ wrk.headers["Content-Type"] = "application/octet-stream"
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tree_pids(pid):
-    """The pid and all its descendants (granian runs workers as children)."""
-    out = [pid]
-    i = 0
-    while i < len(out):
-        try:
-            with open("/proc/%d/task/%d/children" % (out[i], out[i])) as f:
-                out.extend(int(p) for p in f.read().split())
-        except OSError:
-            pass
-        i += 1
-    return out
-
-
-def cpu_seconds(pid):
-    """utime+stime of the whole process tree, in seconds."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for p in tree_pids(pid):
-        try:
-            with open("/proc/%d/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total / tick
-
-
-def wait_port(port, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server on port %d did not start" % port)
-
-
 def run_wrk(url, seconds, conns, script, core):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script + WRK_REPORT)
@@ -367,7 +325,7 @@ CASES = [
 
 
 def measure(server, seconds, server_core, client_core, data_dir, cases=CASES):
-    port = free_port()
+    port = proc_stats.free_port()
     argv = [a.format(port=port) for a in SERVERS[server]]
     argv[0] = os.path.join(VENV_BIN, argv[0])
     env = dict(os.environ, ASGI_PROBE_DIR=data_dir)
@@ -376,16 +334,16 @@ def measure(server, seconds, server_core, client_core, data_dir, cases=CASES):
     )
     results = []
     try:
-        wait_port(port)
+        proc_stats.wait_port(port)
         time.sleep(0.5)
         for name, path, put_size, conns, unit in cases:
             script = WRK_PUT.format(size=put_size) if put_size else ""
             url = "http://127.0.0.1:%d%s" % (port, path)
             # warm-up, not counted
             run_wrk(url, 1, conns, script, client_core)
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0 = proc_stats.cpu_seconds(proc.pid)
             r = run_wrk(url, seconds, conns, script, client_core)
-            cpu = cpu_seconds(proc.pid) - cpu0
+            cpu = proc_stats.cpu_seconds(proc.pid) - cpu0
             dur = r["duration_us"] / 1e6
             n = max(r["requests"], 1)
             moved = (put_size or 0) * r["requests"] if put_size else r["bytes"]
