@@ -143,8 +143,12 @@ class GatewayAdminClient:
 
     # -- users and keys -----------------------------------------------------
 
-    def put_user(self, name: str, user_id: str | None = None) -> tp.Any:
-        body = {"user_id": user_id} if user_id else {}
+    def put_user(
+        self, name: str, user_id: str | None = None, kind: str | None = None
+    ) -> tp.Any:
+        body: dict[str, str] = {"user_id": user_id} if user_id else {}
+        if kind is not None:
+            body["kind"] = kind
         return self._request("PUT", f"/users/{_quote(name)}", body)
 
     def delete_user(self, name: str) -> None:

@@ -31,6 +31,11 @@ from exordos_paas_s3 import node_state as ns
 
 Call = tp.Callable[[tp.Any], tp.Any]
 
+# The driver's users are AWS IAM users of the instance's account: only their
+# policies give them rights, and the buckets the operator makes belong to the
+# root (gateway/auth/identities.py KIND_IAM, decision 0004).
+USER_KIND = "iam"
+
 
 def _admin(method: str, *args: tp.Any, **kwargs: tp.Any) -> Call:
     """The call of ``client.<method>(*args, **kwargs)`` on the client given."""
@@ -128,7 +133,12 @@ def judge(
 
     for uid, spec in (desired.get(ns.USERS) or {}).items():
         user = idx.users.get(spec["name"])
-        out[ns.USERS][uid] = Verdict(user is not None and user.get("user_id") == uid)
+        # A user made before kinds existed is "account": put again as "iam".
+        out[ns.USERS][uid] = Verdict(
+            user is not None
+            and user.get("user_id") == uid
+            and user.get("kind") == USER_KIND
+        )
 
     for uid, spec in (desired.get(ns.POLICIES) or {}).items():
         policy = idx.policies.get(spec["name"])
@@ -321,7 +331,7 @@ def plan(
                     uid,
                     spec["name"],
                     "put",
-                    _admin("put_user", spec["name"], user_id=uid),
+                    _admin("put_user", spec["name"], user_id=uid, kind=USER_KIND),
                 )
             )
     for uid, spec in sorted(keys.items()):

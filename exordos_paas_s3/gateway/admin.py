@@ -454,7 +454,10 @@ class AdminApp:
         return _Response(
             200,
             {
-                "users": [{"name": u.name, "user_id": u.user_id} for u in users],
+                "users": [
+                    {"name": u.name, "user_id": u.user_id, "kind": u.kind}
+                    for u in users
+                ],
                 "access_keys": [
                     {"access_key": k.access_key, "user": name, "enabled": k.enabled}
                     for name, k in keys
@@ -472,7 +475,7 @@ class AdminApp:
         return _Response(200, {"writes": self._writes, "started_at": self._started})
 
 
-_USER_FIELDS = {"user_id": str, "display_name": str}
+_USER_FIELDS = {"user_id": str, "display_name": str, "kind": str}
 
 
 def _document(text: str) -> Any:

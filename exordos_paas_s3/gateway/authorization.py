@@ -16,10 +16,14 @@
 Principals (docs/decisions/0004-authorization.md):
 
 - the instance's root credentials may do everything;
-- an IAM user (from the identity store) is allowed what its attached identity
-  policies or the bucket policy allow, what the ACLs grant it, and - as the
-  owner of a bucket it created - everything on that bucket; an explicit Deny
-  in any policy wins over all of these;
+- a user of kind "account" (from the identity store) is allowed what its
+  attached identity policies or the bucket policy allow, what the ACLs grant
+  it, and - as the owner of a bucket it created - everything on that bucket;
+  it may create buckets and list its own unless a policy denies it;
+- a user of kind "iam" is allowed only what its identity policies, the bucket
+  policy or the ACLs allow: no owner shortcut, and CreateBucket needs an
+  Allow; what it creates is owned by the root (``owner_id_of``);
+- an explicit Deny in any policy wins over all of these;
 - an anonymous request gets only what a bucket policy or an ACL gives
   everyone.
 
@@ -323,7 +327,11 @@ class Authorizer:
                 raise errors.AccessDenied()
             if decision is policy_lang.Decision.ALLOW:
                 continue
-            if principal is not None and principal.canonical_id == access.owner_id:
+            if (
+                principal is not None
+                and not principal.is_iam_user
+                and principal.canonical_id == access.owner_id
+            ):
                 continue
             if (
                 operation in _WRITES
@@ -383,7 +391,7 @@ class Authorizer:
 
         One account per instance: root, and a user whose identity policy
         allows s3:ListAllMyBuckets, see them all; anyone else sees the buckets
-        it owns (decision 0004).
+        it owns (decision 0004) - none, for an "iam" user.
         """
         if principal is None:
             return False
@@ -409,19 +417,26 @@ class Authorizer:
     ) -> None:
         """ListBuckets and CreateBucket: no bucket (policy) to consult.
 
-        Every user may list and create its own buckets unless an identity
-        policy denies it (each user owns what it creates, as in Ceph RGW).
+        An "account" user may list and create its own buckets unless an
+        identity policy denies it (each user owns what it creates, as in Ceph
+        RGW). An "iam" user needs an Allow to create one; its ListBuckets
+        passes but shows only what ``lists_all_buckets`` lets it see.
         """
         if principal is None:
             raise errors.AccessDenied()
+        needs_allow = principal.is_iam_user and operation is not Op.ListBuckets
         identity = self.identities.identity_policies(principal)
         if not identity:
+            if needs_allow:
+                raise errors.AccessDenied()
             return
         keys = self._keys(operation, request, None)
         for action in actions:
             ctx = self._context(action, principal, request.bucket, key, operation, keys)
             decision = policy_lang.evaluate(identity, None, ctx)
             if decision is policy_lang.Decision.DENY:
+                raise errors.AccessDenied()
+            if needs_allow and decision is not policy_lang.Decision.ALLOW:
                 raise errors.AccessDenied()
 
     def _context(
@@ -545,8 +560,16 @@ class Authorizer:
         on, permission = needed
         if on == "bucket":
             grants = access.grants
+            owner: str | None = access.owner_id
         else:
-            grants = await self._object_grants(request, access, key, version_id)
+            grants, owner = await self._object_grants(request, access, key, version_id)
+        if principal is not None and principal.is_iam_user:
+            if owner == principal.canonical_id:
+                # What an "iam" user owns (made while it was an "account")
+                # gives it no implicit rights: its owner grant does not count.
+                grants = tuple(
+                    g for g in grants if g.grantee.id != principal.canonical_id
+                )
         return acl_rules.acl_allows(
             acl_rules.visible_grants(access.public_access_block, grants),
             canonical_id=principal.canonical_id if principal else None,
@@ -560,19 +583,21 @@ class Authorizer:
         access: bucket_access.BucketAccess,
         key: str,
         version_id: str | None,
-    ) -> tuple[acl_rules.Grant, ...]:
+    ) -> tuple[tuple[acl_rules.Grant, ...], str | None]:
+        """An object's grants and, when it has no ACL of its own, its owner."""
         storage = request.storage
         try:
             raw = await storage.get_object_doc(
                 access.bucket, key, version_id, bucket_access.DOC_ACL
             )
             if raw is not None:
-                return bucket_access.parse_stored_acl(raw, access.owner_id)
+                return bucket_access.parse_stored_acl(raw, access.owner_id), None
             info = await storage.head_object(access.bucket, key, version_id)
         except errors.S3Error:
             # A missing object is AccessDenied to whoever may not list.
-            return ()
-        return bucket_access.owner_grants(info.owner_id or access.owner_id)
+            return (), None
+        owner = info.owner_id or access.owner_id
+        return bucket_access.owner_grants(owner), owner
 
     def _check_acl_headers(
         self, access: bucket_access.BucketAccess, headers: Mapping[str, str]
@@ -595,6 +620,16 @@ class Authorizer:
             access.public_access_block, canned=canned, grants=grants
         )
         check_grantees(identities, grants, access.owner_id)
+
+
+def owner_id_of(request: Request) -> str:
+    """Who owns a bucket or object this request creates: the account (the
+    root) when an "iam" user creates it, as in AWS; the signer otherwise."""
+    principal = request.principal
+    identities = request.services.identities
+    if principal is not None and principal.is_iam_user and identities is not None:
+        return identities.root.canonical_id
+    return request.canonical_id
 
 
 def authorizer_of(request: Request) -> Authorizer | None:

@@ -49,6 +49,15 @@ LOG = logging.getLogger(__name__)
 IAM_DB_NAME = "iam.sqlite"
 ROOT_USER_NAME = "root"
 
+# What a user is (decision 0004, "User kinds"): an "account" owns the buckets
+# it creates and has every right on them (Ceph RGW style, what s3-tests and
+# the admin API default to); an "iam" user is an AWS IAM user of the
+# instance's account: it may do only what policies and ACLs allow, and the
+# buckets it creates belong to the account (the root).
+KIND_ACCOUNT = "account"
+KIND_IAM = "iam"
+USER_KINDS = (KIND_ACCOUNT, KIND_IAM)
+
 # IAM user names: letters, digits and "+=,.@_-", 1..64 characters (IAM API
 # reference, CreateUser). Access key ids end up inside the SigV4 credential
 # scope ("AKID/date/region/s3/aws4_request"), so "/" must never be allowed.
@@ -100,6 +109,14 @@ CREATE TABLE IF NOT EXISTS attachments (
 _POLICY_NAME_RE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}\Z")
 
 
+_USER_COLUMNS = "user_id, name, display_name, canonical_id, created_at, kind"
+
+
+def _user_of(row: tuple) -> User:
+    uid, name, display_name, canonical_id, created_at, kind = row
+    return User(uid, name, display_name, canonical_id, created_at, kind=kind)
+
+
 class IdentityError(Exception):
     """Base of the identity store's own errors (mapped to HTTP by admin.py)."""
 
@@ -131,6 +148,12 @@ class Principal:
     display_name: str
     is_root: bool = False
     access_key: str | None = None
+    kind: str = KIND_ACCOUNT
+
+    @property
+    def is_iam_user(self) -> bool:
+        """An AWS IAM user: no implicit rights, not even on its own buckets."""
+        return self.kind == KIND_IAM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +164,7 @@ class User:
     canonical_id: str
     created_at: float
     is_root: bool = False
+    kind: str = KIND_ACCOUNT
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -226,6 +250,7 @@ class IdentityStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         self._db.executescript(_POLICY_SCHEMA)
+        self._migrate()
         root_user_id = self._root_user_id()
         self._root_access_key = root_access_key
         self._root_secret = _Secret(root_secret_key)
@@ -282,14 +307,19 @@ class IdentityStore:
         *,
         user_id: str | None = None,
         display_name: str | None = None,
+        kind: str | None = None,
     ) -> tuple[User, bool]:
         """Create a user, or return the existing one with the same name.
 
         Returns ``(user, created)``. A name that exists with a different
         ``user_id`` (or display name, when given) is a conflict: PUT semantics,
-        the caller's declaration must match what is stored.
+        the caller's declaration must match what is stored. ``kind`` (default
+        "account") may change on an existing user: the driver converts the
+        users it made before kinds existed.
         """
         self._check_user_name(name)
+        if kind is not None and kind not in USER_KINDS:
+            raise InvalidIdentityInput(f"kind must be one of {', '.join(USER_KINDS)}")
         if user_id is not None and not _USER_ID_RE.match(user_id):
             raise InvalidIdentityInput(
                 "user_id must be 1-64 characters of letters, digits, '_' or '-'"
@@ -305,6 +335,8 @@ class IdentityStore:
                     raise IdentityConflict(
                         f"user {name!r} exists with a different user_id or display_name"
                     )
+                if kind is not None and existing.kind != kind:
+                    existing = self._set_kind_locked(existing, kind)
                 return existing, False
             uid = user_id or uuid.uuid4().hex
             if uid == self.root.user_id or self._user_row(user_id=uid) is not None:
@@ -315,20 +347,22 @@ class IdentityStore:
                 display_name=display_name or name,
                 canonical_id=canonical_id_for(uid),
                 created_at=time.time(),
+                kind=kind or KIND_ACCOUNT,
             )
             self._db.execute(
                 "INSERT INTO users (user_id, name, display_name, canonical_id,"
-                " created_at) VALUES (?, ?, ?, ?, ?)",
+                " created_at, kind) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     user.user_id,
                     user.name,
                     user.display_name,
                     user.canonical_id,
                     user.created_at,
+                    user.kind,
                 ),
             )
             self._by_canonical[user.canonical_id] = self._principal(user, None)
-        LOG.info("created user %s (%s)", name, uid)
+        LOG.info("created user %s (%s, kind %s)", name, uid, user.kind)
         return user, True
 
     def get_user(self, name: str) -> User:
@@ -342,10 +376,9 @@ class IdentityStore:
     def list_users(self) -> list[User]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT user_id, name, display_name, canonical_id, created_at"
-                " FROM users ORDER BY name"
+                f"SELECT {_USER_COLUMNS} FROM users ORDER BY name"
             ).fetchall()
-        return [User(*row) for row in rows]
+        return [_user_of(row) for row in rows]
 
     def delete_user(self, name: str) -> bool:
         """Delete a user and all its keys; False if there was no such user."""
@@ -686,18 +719,44 @@ class IdentityStore:
             display_name=user.display_name,
             is_root=False,
             access_key=access_key,
+            kind=user.kind,
         )
+
+    def _migrate(self) -> None:
+        """Additive schema changes to a store made by an older gateway."""
+        with self._lock:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
+            if "kind" not in columns:
+                # Users made before kinds existed keep what they had: "account".
+                self._db.execute(
+                    "ALTER TABLE users ADD COLUMN kind TEXT NOT NULL"
+                    f" DEFAULT '{KIND_ACCOUNT}'"
+                )
+                LOG.info("identity store: added the users.kind column")
+
+    def _set_kind_locked(self, user: User, kind: str) -> User:
+        self._db.execute(
+            "UPDATE users SET kind = ? WHERE user_id = ?", (kind, user.user_id)
+        )
+        user = dataclasses.replace(user, kind=kind)
+        # Signed requests see the new kind at once: every cached principal of
+        # this user is rebuilt.
+        for key, (secret, principal) in list(self._keys.items()):
+            if principal.user_id == user.user_id:
+                self._keys[key] = (secret, self._principal(user, key))
+        self._by_canonical[user.canonical_id] = self._principal(user, None)
+        LOG.info("user %s is now of kind %s", user.name, kind)
+        return user
 
     def _user_row(
         self, *, name: str | None = None, user_id: str | None = None
     ) -> User | None:
         column, value = ("name", name) if name is not None else ("user_id", user_id)
         row = self._db.execute(
-            "SELECT user_id, name, display_name, canonical_id, created_at"
-            f" FROM users WHERE {column} = ?",
+            f"SELECT {_USER_COLUMNS} FROM users WHERE {column} = ?",
             (value,),
         ).fetchone()
-        return User(*row) if row else None
+        return _user_of(row) if row else None
 
     def _key_row(self, access_key: str) -> AccessKey | None:
         row = self._db.execute(
@@ -726,11 +785,8 @@ class IdentityStore:
     def _reload(self) -> None:
         with self._lock:
             users = {
-                row[0]: User(*row)
-                for row in self._db.execute(
-                    "SELECT user_id, name, display_name, canonical_id, created_at"
-                    " FROM users"
-                )
+                row[0]: _user_of(row)
+                for row in self._db.execute(f"SELECT {_USER_COLUMNS} FROM users")
             }
             keys: dict[str, tuple[str, Principal]] = {}
             for ak, secret, uid in self._db.execute(

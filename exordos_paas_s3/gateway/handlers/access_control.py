@@ -343,7 +343,7 @@ def new_bucket_documents(req: Request) -> dict[str, bytes]:
     (InvalidBucketAclWithObjectOwnership).
     """
     headers = req.headers
-    owner_id = req.canonical_id
+    owner_id = authorization.owner_id_of(req)
     raw_ownership = headers.get("x-amz-object-ownership")
     authorizer = authorization.authorizer_of(req)
     ownership = (
@@ -390,7 +390,7 @@ async def new_object_owner(req: Request) -> str:
     BucketOwnerPreferred when the write says bucket-owner-full-control;
     the writer otherwise. An anonymous write (through a public grant) has no
     owner of its own: the bucket owner owns it."""
-    writer = req.canonical_id
+    writer = authorization.owner_id_of(req)
     info = req.bucket_info
     if info is None or info.owner_id == writer:
         return writer

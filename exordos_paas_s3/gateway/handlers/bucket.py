@@ -84,7 +84,9 @@ async def list_buckets(req: Request) -> Response:
     else:
         everything = principal is not None and principal.is_root
     if not everything:
-        buckets = [b for b in buckets if b.owner_id == req.canonical_id]
+        # An "iam" user owns nothing of its own (decision 0004, "User kinds").
+        mine = principal is not None and not principal.is_iam_user
+        buckets = [b for b in buckets if mine and b.owner_id == req.canonical_id]
     buckets = [
         b
         for b in buckets
@@ -131,11 +133,13 @@ async def create_bucket(req: Request) -> Response:
     # Canned ACL, grant headers and x-amz-object-ownership: checked first,
     # stored once the bucket exists.
     access_docs = access_control.new_bucket_documents(req)
+    # An "iam" user creates buckets for the account: the root owns them.
+    owner_id = authorization.owner_id_of(req)
     try:
-        await req.storage.create_bucket(name, req.canonical_id, region, lock)
+        await req.storage.create_bucket(name, owner_id, region, lock)
     except errors.BucketAlreadyExists:
         existing = await req.storage.get_bucket(name)
-        if existing.owner_id == req.canonical_id:
+        if existing.owner_id == owner_id:
             # AWS CreateBucket: "for legacy compatibility, if you re-create an
             # existing bucket that you already own in the North Virginia
             # Region, Amazon S3 returns 200 OK"; elsewhere a 409. A re-create

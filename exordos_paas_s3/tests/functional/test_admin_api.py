@@ -159,6 +159,9 @@ def test_post_user_conflicts_when_the_name_exists(client):
         ("PUT", "/v1/users/dave", b"[1, 2]", 400),
         ("PUT", "/v1/users/dave", b'{"colour": "red"}', 400),
         ("PUT", "/v1/users/dave", b'{"display_name": 5}', 400),
+        ("PUT", "/v1/users/dave", b'{"kind": "admin"}', 400),
+        ("PUT", "/v1/users/dave", b'{"kind": 1}', 400),
+        ("POST", "/v1/users", b'{"name": "dave", "kind": "IAM"}', 400),
         ("POST", "/v1/users", b"{}", 400),
         ("PUT", "/v1/users/bad%20name", b"{}", 400),
         ("PUT", "/v1/users/root", b"{}", 400),
@@ -174,6 +177,25 @@ def test_bad_input_gets_a_json_4xx(client, method, path, content, status):
     r = client.request(method, path, content=content)
     assert r.status_code == status, r.text
     assert r.json()["error"]["message"]
+
+
+def test_user_kind_is_set_read_and_changed(client):
+    r = client.post("/v1/users", json={"name": "kay"})
+    assert r.status_code == 201 and r.json()["kind"] == "account"
+    r = client.put("/v1/users/ivy", json={"kind": "iam"})
+    assert r.status_code == 201 and r.json()["kind"] == "iam"
+    assert client.get("/v1/users/ivy").json()["kind"] == "iam"
+    # Changing the kind of an existing user is allowed and idempotent.
+    for _ in range(2):
+        r = client.put("/v1/users/kay", json={"kind": "iam"})
+        assert r.status_code == 200 and r.json()["kind"] == "iam"
+    assert client.put("/v1/users/kay", json={}).json()["kind"] == "iam"
+    kinds = {u["name"]: u["kind"] for u in client.get("/v1/users").json()["users"]}
+    assert kinds["kay"] == kinds["ivy"] == "iam"
+    state = {u["name"]: u for u in client.get("/v1/state").json()["users"]}
+    assert state["ivy"]["kind"] == "iam"
+    r = client.put("/v1/users/kay", json={"kind": "account"})
+    assert r.status_code == 200 and r.json()["kind"] == "account"
 
 
 def test_enabled_must_be_a_boolean(client):

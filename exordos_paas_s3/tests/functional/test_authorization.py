@@ -64,9 +64,9 @@ class Admin:
         assert r.status_code < 300, (method, path, r.status_code, r.text)
         return r
 
-    def user(self, gateway, name: str, *statements) -> tuple:
+    def user(self, gateway, name: str, *statements, kind: str | None = None):
         """A user with a key and (if statements) one attached policy."""
-        self.call("PUT", f"/v1/users/{name}", {})
+        self.call("PUT", f"/v1/users/{name}", {"kind": kind} if kind else {})
         key = self.call("POST", f"/v1/users/{name}/keys", {}).json()
         if statements:
             doc = {"Version": "2012-10-17", "Statement": list(statements)}
@@ -233,6 +233,96 @@ def test_identity_policy_deny_on_create_bucket(gateway, admin):
         {"Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*"},
     )
     _denied(lambda: user.create_bucket(Bucket=_name("never-")))
+
+
+# --- "iam" users: AWS IAM semantics (decision 0004, "User kinds") -------------
+
+
+def test_iam_user_without_policy_may_do_nothing(gateway, s3, bucket, admin):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"root data")
+    user = admin.user(gateway, _name("iam-bare"), kind="iam")
+    _denied(lambda: user.create_bucket(Bucket=_name("never-")))
+    assert user.list_buckets()["Buckets"] == []
+    _denied(lambda: user.list_objects_v2(Bucket=bucket))
+    _denied(lambda: user.get_object(Bucket=bucket, Key="k"))
+    _denied(lambda: user.put_object(Bucket=bucket, Key="k", Body=b"mine"))
+    _denied(lambda: user.delete_object(Bucket=bucket, Key="k"))
+    _denied(lambda: user.delete_bucket(Bucket=bucket))
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"root data"
+
+
+def test_iam_user_read_only_on_one_bucket_cannot_create_buckets(
+    gateway, s3, bucket, admin
+):
+    user = admin.user(
+        gateway,
+        _name("iam-ro"),
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        },
+        kind="iam",
+    )
+    s3.put_object(Bucket=bucket, Key="k", Body=b"1")
+    assert user.get_object(Bucket=bucket, Key="k")["Body"].read() == b"1"
+    _denied(lambda: user.put_object(Bucket=bucket, Key="k", Body=b"2"))
+    _denied(lambda: user.create_bucket(Bucket=_name("never-")))
+
+
+def test_iam_user_with_policy_creates_buckets_owned_by_the_account(gateway, s3, admin):
+    own = _name("iam-own-")
+    arns = [f"arn:aws:s3:::{own}", f"arn:aws:s3:::{own}/*"]
+    user = admin.user(
+        gateway,
+        _name("iam-creator"),
+        {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": arns[0]},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": arns},
+        kind="iam",
+    )
+    _denied(lambda: user.create_bucket(Bucket=_name("other-")))
+    user.create_bucket(Bucket=own)
+    try:
+        root_id = s3.list_buckets()["Owner"]["ID"]
+        assert s3.get_bucket_acl(Bucket=own)["Owner"]["ID"] == root_id
+        assert user.get_bucket_acl(Bucket=own)["Owner"]["ID"] == root_id
+        user.put_object(Bucket=own, Key="x", Body=b"1")
+        assert user.get_object(Bucket=own, Key="x")["Body"].read() == b"1"
+        # What it writes belongs to the account too.
+        assert s3.get_object_acl(Bucket=own, Key="x")["Owner"]["ID"] == root_id
+        listed = user.list_objects_v2(Bucket=own)["Contents"]
+        assert [o["Key"] for o in listed] == ["x"]
+        # Owned by the account, not the user: not in its own ListBuckets.
+        assert user.list_buckets()["Buckets"] == []
+        assert own in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        # Another IAM user of the account reaches it through its policy.
+        other = admin.user(
+            gateway,
+            _name("iam-reader"),
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": arns[1]},
+            kind="iam",
+        )
+        assert other.get_object(Bucket=own, Key="x")["Body"].read() == b"1"
+        _denied(lambda: other.put_object(Bucket=own, Key="y", Body=b"2"))
+    finally:
+        empty_and_delete(s3, own)
+
+
+def test_converting_a_user_to_iam_drops_its_owner_rights(gateway, s3, admin):
+    name = _name("convert")
+    user = admin.user(gateway, name)
+    own = _name("conv-")
+    user.create_bucket(Bucket=own)
+    try:
+        user.put_object(Bucket=own, Key="x", Body=b"1")
+        r = admin.call("PUT", f"/v1/users/{name}", {"kind": "iam"})
+        assert r.status_code == 200 and r.json()["kind"] == "iam"
+        assert admin.call("GET", f"/v1/users/{name}").json()["kind"] == "iam"
+        _denied(lambda: user.get_object(Bucket=own, Key="x"))
+        _denied(lambda: user.put_object(Bucket=own, Key="y", Body=b"2"))
+        assert user.list_buckets()["Buckets"] == []
+    finally:
+        empty_and_delete(s3, own)
 
 
 # --- bucket policy, public access ----------------------------------------------

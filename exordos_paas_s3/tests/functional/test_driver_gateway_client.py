@@ -92,6 +92,19 @@ def test_user_and_key_puts_are_idempotent(gateway):
     assert c.writes == 4
 
 
+def test_put_user_sets_and_changes_the_kind(gateway):
+    c = client(gateway)
+    assert c.put_user("kim", user_id="kim-id")["kind"] == "account"
+    assert c.put_user("kim", user_id="kim-id", kind="iam")["kind"] == "iam"
+    assert c.put_user("kim", user_id="kim-id")["kind"] == "iam"
+    users = {u["name"]: u for u in c.get_state()["users"]}
+    assert users["kim"] == {"name": "kim", "user_id": "kim-id", "kind": "iam"}
+    with pytest.raises(gc.AdminError) as err:
+        c.put_user("kim", kind="superuser")
+    assert err.value.status == 400
+    c.delete_user("kim")
+
+
 def test_errors_come_back_with_status_and_code(gateway):
     c = client(gateway)
     with pytest.raises(gc.AdminError) as err:

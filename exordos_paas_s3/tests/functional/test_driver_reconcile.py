@@ -191,7 +191,7 @@ def _names(state, section, field="name"):
 def test_first_cycle_applies_everything_and_matches_the_target_hash(node):
     target, actual = node.cycle(node_state())
     state = node.state()
-    assert state["users"] == [{"name": "alice", "user_id": U1}]
+    assert state["users"] == [{"name": "alice", "user_id": U1, "kind": "iam"}]
     assert state["access_keys"] == [
         {"access_key": ALICE_KEY, "user": "alice", "enabled": True}
     ]
@@ -204,8 +204,21 @@ def test_first_cycle_applies_everything_and_matches_the_target_hash(node):
     # The S3 API sees what the admin API set, at once.
     s3 = node.s3()
     assert s3.get_bucket_versioning(Bucket="photos")["Status"] == "Enabled"
-    # The user's key signs S3 requests.
-    node.s3(ALICE_KEY, ALICE_SECRET).list_buckets()
+    # The user's key signs S3 requests; an IAM user, it owns no buckets and
+    # may not create one without a policy that allows it.
+    alice = node.s3(ALICE_KEY, ALICE_SECRET)
+    assert alice.list_buckets()["Buckets"] == []
+    with pytest.raises(boto_exc.ClientError) as err:
+        alice.create_bucket(Bucket="alice-own")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_user_made_before_kinds_is_converted_to_iam(node):
+    node.admin().put_user("alice", user_id=U1)
+    assert node.state()["users"][0]["kind"] == "account"
+    target, actual = node.cycle(node_state())
+    assert actual.hash == target.hash
+    assert node.state()["users"][0]["kind"] == "iam"
 
 
 def test_converged_node_costs_zero_writes_counted_by_the_gateway(node):

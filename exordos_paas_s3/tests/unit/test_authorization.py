@@ -126,8 +126,8 @@ class World:
         await self.backend.close()
         self.ids.close()
 
-    def user(self, name: str, *statements):
-        self.ids.create_user(name)
+    def user(self, name: str, *statements, kind: str | None = None):
+        self.ids.create_user(name, kind=kind)
         self.ids.create_access_key(name, access_key=f"K{name}", secret_key="s" * 10)
         if statements:
             doc = {"Version": "2012-10-17", "Statement": list(statements)}
@@ -406,3 +406,101 @@ def test_missing_key_passes_to_404_only_with_list_rights(tmp_path):
 
 async def _chunks(data: bytes):
     yield data
+
+
+# --- "iam" users: no implicit rights (decision 0004, "User kinds") ------------
+
+
+async def _creates(w: World, principal, bucket: str, headers=None) -> bool:
+    req = w.request(Op.CreateBucket, headers=headers)
+    req.bucket = bucket
+    try:
+        await w.authz(Op.CreateBucket, principal, None, req)
+    except errors.AccessDenied:
+        return False
+    return True
+
+
+def test_iam_user_needs_an_allow_to_create_a_bucket(tmp_path):
+    async def scenario():
+        async with World(tmp_path) as w:
+            bare = w.user("bare", kind="iam")
+            reader = w.user(
+                "reader",
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                kind="iam",
+            )
+            creator = w.user(
+                "creator",
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:CreateBucket",
+                    "Resource": "arn:aws:s3:::mine-*",
+                },
+                kind="iam",
+            )
+            denied = w.user(
+                "denied",
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*"},
+                kind="iam",
+            )
+            account = w.user("account")
+            assert bare.is_iam_user and not account.is_iam_user
+            assert not await _creates(w, bare, "mine-1")
+            assert not await _creates(w, reader, "mine-1")
+            assert await _creates(w, creator, "mine-1")
+            assert not await _creates(w, creator, "other")
+            # A canned ACL on the new bucket needs s3:PutBucketAcl too.
+            assert not await _creates(w, creator, "mine-2", {"x-amz-acl": "private"})
+            assert not await _creates(w, denied, "mine-1")
+            # An "account" user keeps its implicit CreateBucket.
+            assert await _creates(w, account, "mine-1")
+            # ListBuckets itself passes; what it shows is lists_all_buckets'.
+            req = w.request(Op.ListBuckets)
+            await w.authz(Op.ListBuckets, bare, None, req)
+            assert not w.authz.lists_all_buckets(bare, req)
+
+    run(scenario())
+
+
+def test_iam_user_has_no_owner_shortcut(tmp_path):
+    async def scenario():
+        async with World(tmp_path) as w:
+            erin = w.user("erin", kind="iam")
+            info = await w.storage.create_bucket("e1", erin.canonical_id, "us-east-1")
+            req = w.request(Op.PutBucketPolicy)
+            req.bucket = info.name
+            with pytest.raises(errors.AccessDenied):
+                await w.authz(Op.PutBucketPolicy, erin, info, req)
+            # Nothing on the root's bucket either, until a policy allows it.
+            assert not await w.allowed(Op.GetObject, erin, "k")
+            assert not await w.allowed(Op.ListObjects, erin)
+            ok = w.user(
+                "ok",
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:*",
+                    "Resource": ["arn:aws:s3:::b1", "arn:aws:s3:::b1/*"],
+                },
+                kind="iam",
+            )
+            assert await w.allowed(Op.ListObjects, ok)
+            assert await w.allowed(Op.PutObject, ok, "k")
+            assert await w.allowed(Op.PutBucketPolicy, ok)
+
+    run(scenario())
+
+
+def test_bucket_owner_of_an_iam_user_is_the_root(tmp_path):
+    async def scenario():
+        async with World(tmp_path) as w:
+            iam = w.user("iam", kind="iam")
+            account = w.user("acct")
+            req = w.request(Op.CreateBucket)
+            req.principal = iam
+            assert authorization.owner_id_of(req) == w.ids.root.canonical_id
+            req.principal = account
+            assert authorization.owner_id_of(req) == account.canonical_id
+
+    run(scenario())

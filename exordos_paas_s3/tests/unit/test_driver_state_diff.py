@@ -54,7 +54,7 @@ def desired(**overrides):
 
 def converged_actual():
     return {
-        "users": [{"name": "alice", "user_id": U1}],
+        "users": [{"name": "alice", "user_id": U1, "kind": "iam"}],
         "access_keys": [{"access_key": "AKALICE", "user": "alice", "enabled": True}],
         "policies": [{"name": "rw", "document": DOC}],
         "attachments": [{"user": "alice", "policy": "rw"}],
@@ -91,6 +91,26 @@ def test_converged_gateway_needs_no_call():
     assert state_diff.plan(desired(), converged_actual()) == []
     verdicts = state_diff.judge(desired(), converged_actual())
     assert all(v.applied for section in verdicts.values() for v in section.values())
+
+
+class _Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append((name, args, kwargs))
+
+
+def test_account_user_is_converted_to_iam_by_one_put():
+    actual = converged_actual()
+    actual["users"][0]["kind"] = "account"
+    ops = state_diff.plan(desired(), actual)
+    assert summary(ops) == [("put", ns.USERS, "alice")]
+    verdicts = state_diff.judge(desired(), actual)
+    assert not verdicts[ns.USERS][U1].applied
+    recorder = _Recorder()
+    ops[0].call(recorder)
+    assert recorder.calls == [("put_user", ("alice",), {"user_id": U1, "kind": "iam"})]
 
 
 def test_disabling_a_key_is_one_put():

@@ -15,6 +15,7 @@
 
 import logging
 import re
+import sqlite3
 
 import pytest
 
@@ -186,3 +187,77 @@ def test_lookup_does_not_touch_the_database(store):
     store._db.close()  # any disk access would now raise
     assert store.lookup(key.access_key)[0] == key.secret_key
     assert store.lookup(ROOT_KEY)[1].is_root
+
+
+# --- user kinds ---------------------------------------------------------------
+
+
+def test_user_kind_defaults_to_account_and_is_validated(store):
+    user, _ = store.create_user("alice")
+    assert user.kind == identities.KIND_ACCOUNT
+    assert user.to_dict()["kind"] == "account"
+    with pytest.raises(identities.InvalidIdentityInput):
+        store.create_user("bob", kind="admin")
+    with pytest.raises(identities.InvalidIdentityInput):
+        store.create_user("alice", kind="")
+    iam, created = store.create_user("carol", kind="iam")
+    assert created and iam.kind == "iam"
+    store.create_access_key("carol", access_key="AKCAROL", secret_key="s" * 12)
+    assert store.lookup("AKCAROL")[1].is_iam_user
+    assert store.principal_by_canonical_id(iam.canonical_id).is_iam_user
+    assert not store.root.is_iam_user
+
+
+def test_changing_kind_is_idempotent_and_reaches_cached_principals(store):
+    store.create_user("dave", user_id="dave-id")
+    store.create_access_key("dave", access_key="AKDAVE", secret_key="s" * 12)
+    assert not store.lookup("AKDAVE")[1].is_iam_user
+    user, created = store.create_user("dave", user_id="dave-id", kind="iam")
+    assert not created and user.kind == "iam"
+    assert store.lookup("AKDAVE")[1].is_iam_user
+    assert store.principal_by_canonical_id(user.canonical_id).is_iam_user
+    again, created = store.create_user("dave", kind="iam")
+    assert not created and again == user
+    # Without a kind, an existing user keeps the one it has.
+    assert store.create_user("dave")[0].kind == "iam"
+    assert store.get_user("dave").kind == "iam"
+    assert [u.kind for u in store.list_users()] == ["iam"]
+    store.create_user("dave", kind="account")
+    assert not store.lookup("AKDAVE")[1].is_iam_user
+
+
+def test_kind_survives_restart(tmp_path):
+    first = open_store(tmp_path)
+    first.create_user("erin", kind="iam")
+    first.create_access_key("erin", access_key="AKERIN", secret_key="s" * 12)
+    first.close()
+    second = open_store(tmp_path)
+    assert second.get_user("erin").kind == "iam"
+    assert second.lookup("AKERIN")[1].is_iam_user
+    second.close()
+
+
+def test_store_of_an_older_gateway_gains_kind_column_as_account(tmp_path):
+    path = tmp_path / identities.IAM_DB_NAME
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE users (
+            user_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            canonical_id TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        INSERT INTO users VALUES ('old-id', 'old', 'Old', 'c0ffee', 1.0);
+        """
+    )
+    db.commit()
+    db.close()
+    store = open_store(tmp_path)
+    assert store.get_user("old").kind == "account"
+    store.create_user("old", kind="iam")
+    store.close()
+    reopened = open_store(tmp_path)
+    assert reopened.get_user("old").kind == "iam"
+    reopened.close()
