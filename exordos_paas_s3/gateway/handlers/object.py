@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from urllib import parse as urlparse
 
@@ -78,6 +79,7 @@ STORAGE_CLASSES = frozenset(
 # Headers that ask for features we do not have yet: refuse rather than
 # silently store an object without them.
 _UNSUPPORTED_HEADERS: tuple[str, ...] = ()
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 _RESPONSE_OVERRIDES = (
     ("response-content-type", "content-type"),
     ("response-content-language", "content-language"),
@@ -273,6 +275,13 @@ def _apply_overrides(req: Request, headers: dict[str, str]) -> None:
     for param, header in _RESPONSE_OVERRIDES:
         value = query.get(param)
         if value is not None:
+            if _CONTROL_CHARS.search(value):
+                # A CR or LF here would split the answer's headers.
+                raise errors.InvalidArgument(
+                    f"{param} must not contain control characters.",
+                    ArgumentName=param,
+                    ArgumentValue=value,
+                )
             headers[header] = value
 
 

@@ -78,6 +78,9 @@ STREAM_CHUNK = 4 << 20
 MIN_PART_SIZE = 5 << 20
 MAX_PART_NUMBER = 10000
 MAX_BATCH = 256
+# Rows kept for repeated reads (see LocalStorage._rows): with the default
+# inline_max of 16 KiB, at most 32 MiB of small bodies.
+ROW_CACHE_ENTRIES = 2048
 SHARDS = ["%02x" % i for i in range(256)]
 _META_FIELDS = {
     "content_type",
@@ -91,7 +94,6 @@ _BUCKET_FIELDS = {"versioning", "object_lock_enabled", "region", "owner_id"}
 _DOC_NAME_CACHED = 40  # bucket documents with longer names are not cached
 # A version row by (bucket, key, <condition>); the second form adds the
 # inline body as column 13 (NULL for file-backed objects).
-_ROW_ONLY = f"SELECT {idx.VERSION_COLS} FROM versions WHERE bucket = ? AND key = ? AND "
 _ROW_WITH_DATA = (
     "SELECT v.id, v.key, v.version_id, v.is_latest, v.is_delete_marker, v.size, "
     "v.etag, v.last_modified, v.owner_id, v.content_type, v.storage_class, "
@@ -185,9 +187,9 @@ class _IndexWriter:
         dir_fds: dict[str, int],
         fsync: bool,
         unlink_grace: float,
-        buckets_changed: Callable[[set[str]], None] = lambda names: None,
+        committed: Callable[[set[str]], None] = lambda names: None,
     ) -> None:
-        self._buckets_changed = buckets_changed
+        self._committed = committed
         self._db_path = db_path
         self._objects = objects_dir
         self._dir_fds = dir_fds
@@ -304,9 +306,8 @@ class _IndexWriter:
         else:
             deadline = time.monotonic() + self._grace
             self._doomed.extend((deadline, path) for path in tx.retired)
-        if tx.buckets:
-            # After the COMMIT (or its failure), before any job is answered.
-            self._buckets_changed(tx.buckets)
+        # After the COMMIT (or its failure), before any job is answered.
+        self._committed(tx.buckets)
         for (_job, loop, fut), (ok, value) in zip(batch, results, strict=True):
             loop.call_soon_threadsafe(_settle, fut, ok, value)
 
@@ -352,6 +353,13 @@ class LocalStorage(base.Storage):
         self._bucket_docs: dict[str, dict[str, bytes | None]] = {}
         self._buckets_lock = threading.Lock()
         self._buckets_gen = 0
+        # (bucket, key, version id or None) -> the row a GET/HEAD read last
+        # (with its inline body): a repeated small GET skips SQLite, whose
+        # read transaction alone (two fcntl locks, the statement) is a fifth
+        # of its CPU. Any commit empties it: writes are batched, so this is
+        # one clear per group commit, and nothing stale can survive one.
+        self._rows: dict[tuple[str, str, str | None], tuple] = {}
+        self._rows_gen = 0
 
     @property
     def data_dir(self) -> str:
@@ -388,13 +396,17 @@ class LocalStorage(base.Storage):
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await self._run(self._in_read_tx, fn)
 
-    def _forget_buckets(self, names: set[str]) -> None:
-        # Runs in the writer thread after a COMMIT that wrote these rows.
+    def _after_commit(self, names: set[str]) -> None:
+        # Runs in the writer thread after every COMMIT; ``names`` are the
+        # buckets whose rows or documents it wrote.
         with self._buckets_lock:
-            self._buckets_gen += 1
-            for name in names:
-                self._buckets.pop(name, None)
-                self._bucket_docs.pop(name, None)
+            self._rows_gen += 1
+            self._rows.clear()
+            if names:
+                self._buckets_gen += 1
+                for name in names:
+                    self._buckets.pop(name, None)
+                    self._bucket_docs.pop(name, None)
 
     def _bucket(self, conn: sqlite3.Connection | None, name: str) -> base.BucketInfo:
         """The bucket, from the cache or a point lookup (NoSuchBucket)."""
@@ -437,7 +449,7 @@ class LocalStorage(base.Storage):
             self._dir_fds,
             self._fsync,
             self._grace,
-            self._forget_buckets,
+            self._after_commit,
         )
         await self._writer.start()
         removed = await self._run(self._remove_orphans)
@@ -834,22 +846,39 @@ class LocalStorage(base.Storage):
         """The row a read addresses (+ the inline body when ``with_data``),
         on the calling thread.
 
-        The common case is one statement (its own snapshot): a live row
-        proves the bucket exists, since a bucket with objects cannot be
+        A row read before is answered from ``_rows``. Otherwise the common
+        case is one statement (its own snapshot): a live row proves the
+        bucket exists, since a bucket with objects cannot be
         deleted. Anything else goes through ``idx.lookup`` for S3's precise
         answer (NoSuchBucket, NoSuchKey with the delete-marker headers ...).
         """
+        cache_key = (bucket, key, version_id)
+        row = self._rows.get(cache_key)
+        if row is not None:
+            return row
+        gen = self._rows_gen
         conn = self._reader()
-        sql = _ROW_WITH_DATA if with_data else _ROW_ONLY
+        # Always with the inline body: the cached row serves GET and HEAD.
         if version_id is None:
-            row = conn.execute(sql + "is_latest = 1", (bucket, key)).fetchone()
+            row = conn.execute(
+                _ROW_WITH_DATA + "is_latest = 1", (bucket, key)
+            ).fetchone()
         else:
             row = conn.execute(
-                sql + "version_id = ?", (bucket, key, version_id)
+                _ROW_WITH_DATA + "version_id = ?", (bucket, key, version_id)
             ).fetchone()
-        if row is not None and not row[4]:
-            if not with_data or row[idx.ROW_FILE] is not None or row[13] is not None:
-                return row
+        if (
+            row is not None
+            and not row[4]
+            and (row[idx.ROW_FILE] is not None or row[13] is not None)
+        ):
+            with self._buckets_lock:
+                # A commit since ``gen`` may have made this row stale.
+                if gen == self._rows_gen:
+                    if len(self._rows) >= ROW_CACHE_ENTRIES:
+                        del self._rows[next(iter(self._rows))]
+                    self._rows[cache_key] = row
+            return row
 
         def slow(c: sqlite3.Connection) -> tuple:
             row = idx.lookup(c, bucket, key, version_id)

@@ -15,11 +15,13 @@
 
 Small bodies are hashed on the loop and kept in memory (stored inline in the
 index), or written with one worker-thread hop. Large bodies go through a
-pipeline: the receive loop cuts the stream into 1 MiB blocks and hands each
-block to one thread per consumer (the file writer, MD5, each checksum), so
-hashing runs in parallel with the write and with the network; hashlib and
-zlib release the GIL on big buffers. A bounded number of blocks in flight
-keeps memory flat whatever the client's speed.
+pipeline: the receive loop gathers the received chunks into blocks of at
+least 1 MiB (a list of chunks, never joined: each join or slice is one
+more pass over every byte) and hands each block to one thread per consumer
+(the file writer, with writev; MD5; each checksum), so hashing runs in
+parallel with the write and with the network; hashlib and zlib release
+the GIL on big buffers. A bounded number of blocks in flight keeps memory
+flat whatever the client's speed.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from exordos_paas_s3.gateway.storage import base
 LOG = logging.getLogger(__name__)
 
 BLOCK = 1 << 20
+# Buffers per writev call, well under IOV_MAX (1024 on Linux).
+IOV_BATCH = 256
 PIPELINE_DEPTH = 8
 _FINISH = object()
 _ABORT = object()
@@ -157,10 +161,25 @@ def _write_file(path: str, chunks: Iterable[bytes], fsync: bool) -> None:
         os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _write_chunks(fd: int, chunks: list[bytes]) -> None:
+    for i in range(0, len(chunks), IOV_BATCH):
+        batch = chunks[i : i + IOV_BATCH]
+        done = os.writev(fd, batch)
+        if done == sum(map(len, batch)):
+            continue
+        # A short write (rare on a regular file): finish buffer by buffer.
+        for chunk in batch:
+            if done >= len(chunk):
+                done -= len(chunk)
+                continue
+            _write_all(fd, memoryview(chunk)[done:])
+            done = 0
 
 
 def _write_and_hash(
@@ -182,8 +201,8 @@ class _FileSink:
             self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
         )
 
-    def consume(self, block: bytes) -> None:
-        _write_all(self.fd, block)
+    def consume(self, block: list[bytes]) -> None:
+        _write_chunks(self.fd, block)
 
     def finish(self) -> None:
         try:
@@ -206,8 +225,10 @@ class _HashSink:
     def open(self) -> None:
         pass
 
-    def consume(self, block: bytes) -> None:
-        self.hasher.update(block)
+    def consume(self, block: list[bytes]) -> None:
+        update = self.hasher.update
+        for chunk in block:
+            update(chunk)
 
     def finish(self) -> None:
         pass
@@ -274,7 +295,7 @@ class _Pipeline:
             del self._pending[index]
         self._loop.call_soon_threadsafe(self._room.release)
 
-    async def feed(self, block: bytes) -> None:
+    async def feed(self, block: list[bytes]) -> None:
         await self._room.acquire()
         if self._error is not None:
             raise self._error
@@ -315,9 +336,7 @@ async def receive(
     algorithms = tuple(algorithms)
     hashers = new_hashers(algorithms, want_sha256)
     loop = asyncio.get_running_loop()
-    # Received chunks wait in a list and are joined once per block: growing
-    # a bytearray and cutting blocks off its front moves every byte several
-    # times, which cost a loaded loop thread 15-30 ms per 64 MiB.
+    # Received chunks wait in a list, which becomes the next block.
     parts: list[bytes] = []
     held = 0
     size = 0
@@ -335,28 +354,24 @@ async def receive(
                 sinks: list[Any] = [_FileSink(tmp_path, fsync)]
                 sinks.extend(_HashSink(h) for h in hashers.values())
                 pipeline = _Pipeline(sinks)
-            joined = b"".join(parts)
-            whole = held - held % BLOCK
-            for offset in range(0, whole, BLOCK):
-                await pipeline.feed(joined[offset : offset + BLOCK])
-            rest = joined[whole:]
-            parts = [rest] if rest else []
-            held = len(rest)
+            await pipeline.feed(parts)
+            parts = []
+            held = 0
         if expected_size is not None and size != expected_size:
             raise errors.IncompleteBody()
-        data = b"".join(parts)
         if pipeline is not None:
-            if data:
-                await pipeline.feed(data)
+            if parts:
+                await pipeline.feed(parts)
             await pipeline.finish()
             pipeline = None
-        elif size <= inline_max:
-            for hasher in hashers.values():
-                hasher.update(data)
-            return Received(
-                make_digests(hashers, size, algorithms, want_sha256), None, data
-            )
         else:
+            data = b"".join(parts)
+            if size <= inline_max:
+                for hasher in hashers.values():
+                    hasher.update(data)
+                return Received(
+                    make_digests(hashers, size, algorithms, want_sha256), None, data
+                )
             await loop.run_in_executor(
                 executor, _write_and_hash, tmp_path, data, hashers, fsync
             )

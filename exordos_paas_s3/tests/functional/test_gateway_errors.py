@@ -449,6 +449,23 @@ def test_range_and_part_number_errors(s3, bucket):
     assert _code(e.value) == "InvalidPart"
 
 
+def test_response_override_with_a_line_break_is_invalid_argument(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="o", Body=b"data")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(
+            Bucket=bucket,
+            Key="o",
+            ResponseContentDisposition="attachment\r\nset-cookie: a=b",
+        )
+    assert _code(e.value) == "InvalidArgument"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    got = s3.get_object(
+        Bucket=bucket, Key="o", ResponseContentDisposition="attachment; x=1"
+    )
+    assert got["ContentDisposition"] == "attachment; x=1"
+    assert got["Body"].read() == b"data"
+
+
 def test_wrong_secret_unknown_key_anonymous_and_expired(gateway, bucket):
     resp = signed(gateway, "GET", f"/{bucket}", query="list-type=2", secret="wrong" * 8)
     assert resp.status_code == 403

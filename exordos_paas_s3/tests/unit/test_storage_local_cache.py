@@ -173,3 +173,76 @@ def test_object_reads_see_overwrites_and_deletes(tmp_path, inline_max) -> None:
             await s.open_object("b1", "k", "0" * 32)
 
     _run(tmp_path, fn, inline_max=inline_max)
+
+
+def test_object_row_cache_serves_repeats_and_follows_every_commit(tmp_path) -> None:
+    """Rows read by GET/HEAD are kept in memory; any commit empties the
+    cache, so metadata updates, overwrites and concurrent writes show."""
+
+    async def fn(s: local.LocalStorage) -> None:
+        await s.create_bucket("b1", "o", "us-east-1")
+        req = base.PutRequest(bucket="b1", key="k", owner_id="o", content_type="a/b")
+        await s.put_object(req, _body(b"one"))
+        await s.head_object("b1", "k")
+        assert ("b1", "k", None) in s._rows  # the repeat is served from memory
+        await s.update_object_meta("b1", "k", content_type="c/d")
+        assert (await s.head_object("b1", "k")).content_type == "c/d"
+        stop = asyncio.Event()
+
+        async def reader() -> None:
+            while not stop.is_set():
+                await s.head_object("b1", "k")
+                await asyncio.sleep(0)
+
+        readers = [asyncio.create_task(reader()) for _ in range(4)]
+        for i in range(40):
+            await s.put_object(req, _body(b"%d" % i))
+            reader_ = await s.open_object("b1", "k")
+            assert b"".join([c async for c in reader_.stream()]) == b"%d" % i
+        stop.set()
+        await asyncio.gather(*readers)
+
+    _run(tmp_path, fn)
+
+
+def test_object_row_read_that_overlaps_a_commit_is_not_kept(tmp_path) -> None:
+    """A row read before a commit landed may be stale: the generation check
+    keeps it out of the cache (the commit is simulated right after the
+    SELECT, on the real connection)."""
+
+    async def fn(s: local.LocalStorage) -> None:
+        await s.create_bucket("b1", "o", "us-east-1")
+        req = base.PutRequest(bucket="b1", key="k", owner_id="o")
+        await s.put_object(req, _body(b"one"))
+        real = s._reader()
+
+        class CommitAfterSelect:
+            def execute(self, *args):
+                cursor = real.execute(*args)
+                s._after_commit(set())
+                return cursor
+
+        s._reader = lambda: CommitAfterSelect()  # type: ignore[method-assign]
+        await s.head_object("b1", "k")
+        assert ("b1", "k", None) not in s._rows
+        del s._reader
+        await s.head_object("b1", "k")
+        assert ("b1", "k", None) in s._rows
+
+    _run(tmp_path, fn)
+
+
+def test_object_row_cache_is_bounded(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(local, "ROW_CACHE_ENTRIES", 5)
+
+    async def fn(s: local.LocalStorage) -> None:
+        await s.create_bucket("b1", "o", "us-east-1")
+        for i in range(12):
+            req = base.PutRequest(bucket="b1", key="k%d" % i, owner_id="o")
+            await s.put_object(req, _body(b"x"))
+        for i in range(12):
+            await s.head_object("b1", "k%d" % i)
+        assert len(s._rows) == 5
+        assert ("b1", "k11", None) in s._rows
+
+    _run(tmp_path, fn)
