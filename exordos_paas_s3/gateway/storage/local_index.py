@@ -223,25 +223,32 @@ def dump_meta(
 
 
 def row_to_info(bucket: str, row: tuple) -> base.ObjectInfo:
-    meta = orjson.loads(row[11])
+    # A GET's row carries the inline body as a 14th column.
+    _id, key, vid, latest, marker, size, etag, modified, owner, ctype, sclass, m, _ = (
+        row[:13]
+    )
+    meta = orjson.loads(m)
     part_sizes = meta.get("p") or []
+    # Positional, in ObjectInfo's field order: a listing builds 1,000 of
+    # these and keywords cost a third more (test_storage_local_index checks
+    # the order).
     return base.ObjectInfo(
-        bucket=bucket,
-        key=row[1],
-        size=row[5],
-        etag=row[6],
-        last_modified=row[7],
-        owner_id=row[8],
-        version_id=row[2],
-        is_latest=bool(row[3]),
-        is_delete_marker=bool(row[4]),
-        content_type=row[9],
-        system_meta=meta.get("s") or {},
-        user_meta=meta.get("u") or {},
-        checksums=meta.get("c") or {},
-        storage_class=row[10],
-        parts_count=len(part_sizes),
-        part_sizes=part_sizes,
+        bucket,
+        key,
+        size,
+        etag,
+        modified,
+        owner,
+        vid,
+        bool(latest),
+        bool(marker),
+        ctype,
+        meta.get("s") or {},
+        meta.get("u") or {},
+        meta.get("c") or {},
+        sclass,
+        len(part_sizes),
+        part_sizes,
     )
 
 
@@ -396,41 +403,16 @@ def scan_latest(
     batch: int,
 ) -> Iterator[Entry]:
     """Latest live versions of keys > start_after under prefix."""
-    hi = successor(prefix) if prefix else None
-    start = _start(prefix, delimiter, start_after)
-    if start is None:
-        return
-    lo, inclusive = start
-    sql_cache: dict[bool, str] = {}
-    while True:
-        sql = sql_cache.get(inclusive)
-        if sql is None:
-            sql = (
-                f"SELECT {VERSION_COLS} FROM versions "
-                "WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0 "
-                f"AND key {'>=' if inclusive else '>'} ? "
-                + ("AND key < ? " if hi is not None else "")
-                + "ORDER BY key LIMIT ?"
-            )
-            sql_cache[inclusive] = sql
-        args: tuple = (bucket, lo) + ((hi,) if hi is not None else ()) + (batch,)
-        rows = conn.execute(sql, args).fetchall()
-        if not rows:
-            return
-        reseek = False
-        for row in rows:
-            group = _group(row[1], prefix, delimiter)
-            if group is not None:
-                yield ("cp", group)
-                nxt = successor(group)
-                if nxt is None:
-                    return
-                lo, inclusive, reseek = nxt, True, True
-                break
-            yield ("row", row)
-            lo, inclusive = row[1], False
-        if not reseek and len(rows) < batch:
-            return
+    return scan_keyed(
+        conn,
+        select=f"SELECT {VERSION_COLS} FROM versions",
+        where="is_latest = 1 AND is_delete_marker = 0",
+        bucket=bucket,
+        prefix=prefix,
+        delimiter=delimiter,
+        key_marker=start_after,
+        batch=batch,
+    )
 
 
 def scan_keyed(
@@ -438,27 +420,38 @@ def scan_keyed(
     *,
     select: str,
     bucket: str,
-    second: str,
-    descending: bool,
     prefix: str,
     delimiter: str,
     key_marker: str,
-    second_marker: object | None,
     batch: int,
+    where: str = "",
+    second: str | None = None,
+    descending: bool = False,
+    second_marker: object | None = None,
 ) -> Iterator[Entry]:
-    """Rows ordered by (key, ``second``) from ``select`` (a SELECT ... FROM t
-    with the key in column 1 and ``second`` in column 0), for version and
+    """Rows of keys under ``prefix`` after ``key_marker`` from ``select`` (a
+    SELECT ... FROM t with the key in column 1), filtered by ``where``.
+
+    Without ``second`` a key has at most one row (latest versions). With it
+    (in column 0) rows are ordered by (key, ``second``), for version and
     upload listings with their (key marker, secondary marker) pagination."""
     hi = successor(prefix) if prefix else None
-    cmp = "<" if descending else ">"
-    order = f"key, {second} {'DESC' if descending else 'ASC'}"
-    hi_sql = "AND key < ? " if hi is not None else ""
+    head = f"{select} WHERE bucket = ? " + (f"AND {where} " if where else "")
+    tail = ("AND key < ? " if hi is not None else "") + "ORDER BY key"
+    if second is not None:
+        tail += f", {second} {'DESC' if descending else 'ASC'}"
+    # Built once: a delimiter listing seeks once per common prefix.
+    sql = {
+        inclusive: f"{head}AND key {'>=' if inclusive else '>'} ? {tail} LIMIT ?"
+        for inclusive in (True, False)
+    }
     hi_args: tuple = (hi,) if hi is not None else ()
 
     def rest_of_key(key: str, after: object) -> Iterator[Entry]:
+        cmp = "<" if descending else ">"
         while True:
             rows = conn.execute(
-                f"{select} WHERE bucket = ? AND key = ? AND {second} {cmp} ? "
+                f"{head}AND key = ? AND {second} {cmp} ? "
                 f"ORDER BY {second} {'DESC' if descending else 'ASC'} LIMIT ?",
                 (bucket, key, after, batch),
             ).fetchall()
@@ -468,19 +461,20 @@ def scan_keyed(
                 return
             after = rows[-1][0]
 
-    if key_marker and second_marker is not None and key_marker.startswith(prefix):
-        if _group(key_marker, prefix, delimiter) is None:
-            yield from rest_of_key(key_marker, second_marker)
+    if (
+        second is not None
+        and key_marker
+        and second_marker is not None
+        and key_marker.startswith(prefix)
+        and _group(key_marker, prefix, delimiter) is None
+    ):
+        yield from rest_of_key(key_marker, second_marker)
     start = _start(prefix, delimiter, key_marker)
     if start is None:
         return
     lo, inclusive = start
     while True:
-        rows = conn.execute(
-            f"{select} WHERE bucket = ? AND key {'>=' if inclusive else '>'} ? "
-            f"{hi_sql}ORDER BY {order} LIMIT ?",
-            (bucket, lo, *hi_args, batch),
-        ).fetchall()
+        rows = conn.execute(sql[inclusive], (bucket, lo, *hi_args, batch)).fetchall()
         if not rows:
             return
         reseek = False
@@ -499,8 +493,9 @@ def scan_keyed(
             continue
         if len(rows) < batch:
             return
-        # The batch may have ended inside one key's rows: finish that key.
-        yield from rest_of_key(rows[-1][1], rows[-1][0])
+        if second is not None:
+            # The batch may have ended inside one key's rows: finish that key.
+            yield from rest_of_key(rows[-1][1], rows[-1][0])
 
 
 def take(entries: Iterator[Entry], limit: int) -> tuple[list[Entry], bool]:

@@ -302,3 +302,24 @@ def test_parse_query_keeps_valueless_subresources():
         "prefix": "a/b",
         "x": "1",
     }
+
+
+def test_parse_query_matches_parse_qsl_and_hands_out_fresh_dicts():
+    import random
+    from urllib.parse import parse_qsl
+
+    rnd = random.Random(5)
+    alphabet = "ab=&%+2F41é x"
+    for _ in range(3000):
+        qs = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 24)))
+        expected: dict[str, str] = {}
+        for name, value in parse_qsl(qs, keep_blank_values=True):
+            expected.setdefault(name, value)
+        assert parse_query(qs) == expected, qs
+        assert parse_query(qs) == expected, qs  # the memoised answer too
+    # The memo shares no state between callers.
+    first = parse_query("a=1&b=2")
+    first["a"] = "changed"
+    assert parse_query("a=1&b=2") == {"a": "1", "b": "2"}
+    long = "&".join("k%d=v" % i for i in range(500))
+    assert parse_query(long)["k499"] == "v"
