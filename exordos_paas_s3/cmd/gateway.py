@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -219,6 +220,9 @@ class _GranianServer:
 
 async def serve(conf: cfg.ConfigOpts) -> None:
     app, admin_app, close = await build(conf)
+    # Everything built so far lives as long as the process: keep it out of
+    # the collector's full passes (they showed up at 2-4 % of a large PUT).
+    gc.freeze()
     kind = _GranianServer if conf.server == "granian" else _UvicornServer
     servers = [
         kind(app, *_split_listen(conf.listen)),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from email import utils as email_utils
@@ -225,7 +226,13 @@ _MONTHS = (
 
 def http_date(ts: float) -> str:
     # email.utils.formatdate(ts, usegmt=True), at a quarter of its cost
-    # (it goes through datetime): every GET and HEAD formats one.
+    # (it goes through datetime): every GET and HEAD formats one, mostly of
+    # the same few objects' Last-Modified, hence the memo by whole second.
+    return _http_date(int(ts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date(ts: int) -> str:
     t = time.gmtime(ts)
     return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (
         _DAYS[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon], t.tm_year,

@@ -292,6 +292,12 @@ class ResponseCycle(httptools_impl.RequestResponseCycle):
 
 class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
     _deferred_400: str | None = None
+    _zerocopy = False
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # sendfile cannot go through TLS: no zero-copy on such connections.
+        self._zerocopy = not uvicorn_utils.is_ssl(transport)
 
     def on_headers_complete(self) -> None:
         before = self.cycle
@@ -301,9 +307,7 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             # The task uvicorn just created has not run yet: it runs with
             # these methods.
             cycle.__class__ = ResponseCycle
-            typing.cast(ResponseCycle, cycle).adopt(
-                zerocopy=not uvicorn_utils.is_ssl(self.transport)
-            )
+            typing.cast(ResponseCycle, cycle).adopt(zerocopy=self._zerocopy)
 
     def on_body(self, body: bytes) -> None:
         cycle = self.cycle
