@@ -359,6 +359,11 @@ class S3App:
                 await send(start)
                 await send({"type": "http.response.pathsend", "path": path})
                 return
+        if reader.data is not None and len(reader.data) == reader.length:
+            # Already in memory (an inline object): one message, no stream.
+            await send(start)
+            await send({"type": "http.response.body", "body": reader.data})
+            return
         stream = reader.stream()
         if path is None and reader.length <= SMALL_BODY:
             # A small body (an inline object) goes out as one message: one

@@ -179,7 +179,8 @@ class ObjectReader:
 
     ``path`` is set when the bytes ``[offset, offset+length)`` of the file are
     exactly the requested range in plain form, so the server may send it with
-    sendfile; otherwise read ``stream()``.
+    sendfile; ``data`` when the backend already holds exactly those bytes in
+    memory (a small object); otherwise read ``stream()``.
     """
 
     info: ObjectInfo
@@ -188,6 +189,7 @@ class ObjectReader:
     stream: Callable[[], ByteStream]
     path: str | None = None
     offset: int = 0
+    data: bytes | None = None
 
 
 class Storage(abc.ABC):

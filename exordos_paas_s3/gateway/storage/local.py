@@ -926,7 +926,7 @@ class LocalStorage(base.Storage):
                 if piece:
                     yield piece
 
-            return base.ObjectReader(info, start, length, inline_stream)
+            return base.ObjectReader(info, start, length, inline_stream, data=piece)
         path = self._path(row[idx.ROW_FILE])
         return base.ObjectReader(
             info,
