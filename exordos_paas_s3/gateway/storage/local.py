@@ -358,6 +358,7 @@ class LocalStorage(base.Storage):
         # read transaction alone (two fcntl locks, the statement) is a fifth
         # of its CPU. Any commit empties it: writes are batched, so this is
         # one clear per group commit, and nothing stale can survive one.
+        # Guarded, like the bucket caches, by _buckets_lock.
         self._rows: dict[tuple[str, str, str | None], tuple] = {}
         self._rows_gen = 0
 
@@ -843,8 +844,10 @@ class LocalStorage(base.Storage):
     def _object_row(
         self, bucket: str, key: str, version_id: str | None, with_data: bool
     ) -> tuple:
-        """The row a read addresses (+ the inline body when ``with_data``),
-        on the calling thread.
+        """The row a read addresses, on the calling thread. Rows of the
+        fast path always carry the inline body as column 13; the slow path
+        adds it only ``with_data``, and only then answers a delete marker
+        with S3's error itself (HEAD leaves that to its caller).
 
         A row read before is answered from ``_rows``. Otherwise the common
         case is one statement (its own snapshot): a live row proves the

@@ -63,13 +63,7 @@ class _App:
             offset = int(query.get("offset", 0))
             count = int(query.get("count", FILE_SIZE - offset))
             with open(self.path, "rb", buffering=0) as f:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [(b"content-length", str(count).encode())],
-                    }
-                )
+                await _start(send, 200, count)
                 await send(
                     {
                         "type": "http.response.zerocopysend",
@@ -81,55 +75,39 @@ class _App:
         elif route == "/stream":
             # Queued through uvloop (not zero-copy): 4 MiB a slow client
             # leaves in the transport's buffer.
-            data = b"s" * (4 * 1024 * 1024)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-length", str(len(data)).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": data})
+            await _answer(send, 200, b"s" * (4 * 1024 * 1024))
         elif route == "/echo":
             digest = hashlib.sha256()
-            sizes = []
+            messages = 0
             while True:
                 message = await receive()
-                sizes.append(len(message.get("body", b"")))
+                messages += 1
                 digest.update(message.get("body", b""))
                 if not message.get("more_body"):
                     break
-            self.receives.append(len(sizes))
-            body = digest.hexdigest().encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-length", str(len(body)).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            self.receives.append(messages)
+            await _answer(send, 200, digest.hexdigest().encode())
         elif route == "/bad-header":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-length", b"2"),
-                        (b"content-disposition", b"x\r\nset-cookie: a=b"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"ok"})
+            extra = [(b"content-disposition", b"x\r\nset-cookie: a=b")]
+            await _answer(send, 200, b"ok", extra)
         else:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 204,
-                    "headers": [],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
+            await _answer(send, 204, b"", length=False)
+
+
+async def _start(send, status: int, length: int | None, extra=()) -> None:
+    headers = [] if length is None else [(b"content-length", str(length).encode())]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": headers + list(extra),
+        }
+    )
+
+
+async def _answer(send, status: int, body: bytes, extra=(), length=True) -> None:
+    await _start(send, status, len(body) if length else None, extra)
+    await send({"type": "http.response.body", "body": body})
 
 
 @pytest.fixture(scope="module")
