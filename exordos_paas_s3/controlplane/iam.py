@@ -64,6 +64,7 @@ RESOURCE_POLICIES = {
     POLICY_ATTACHMENT: CRUD_ACTIONS,
 }
 
+ROLE_ADMIN = "admin"
 ROLE_OWNER = "owner"
 ROLE_OPERATOR = "operator"
 ROLE_VIEWER = "viewer"
@@ -105,7 +106,13 @@ def _role_permissions() -> dict[str, list[str]]:
     ):
         operator += [permission(policy, action) for action in CRUD_ACTIONS]
     viewer = [permission(policy, "read") for policy in RESOURCE_POLICIES]
+    # The platform operator's role: everything, including writing the
+    # data-plane version catalog (normally written only by the s3aas element
+    # itself, e.g. to withdraw a broken image by hand). Without it
+    # s3_version.create/update/delete would be declared but bound to no role.
+    admin = all_permissions()
     return {
+        ROLE_ADMIN: admin,
         ROLE_OWNER: sorted(owner),
         ROLE_OPERATOR: sorted(operator),
         ROLE_VIEWER: sorted(viewer),

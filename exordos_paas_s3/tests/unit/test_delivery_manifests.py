@@ -43,10 +43,13 @@ BUILD_VARS = {
     "images": {"exordos_s3_dp": "urn:images:0b1c"},
     "artifacts": {"pypi_package": "urn:artifacts:77aa"},
 }
+# make build REPOSITORY=... INDEX_URL=...: `repository` is the CLI's own
+# (the repository it validates against), `package_version` the built wheel's.
 REPO_VARS = {
-    "version": "0.1.0",
+    **BUILD_VARS,
     "repository": "http://10.20.0.1:8080/exordos-elements",
     "index_url": "http://10.20.0.1:8080/simple/",
+    "package_version": "0.1.0",
 }
 
 
@@ -136,15 +139,34 @@ def test_built_manifest_points_at_the_built_wheel_and_image():
     assert version["image"] == "urn:images:0b1c"
 
 
-def test_repository_and_index_url_variables_are_honoured():
+def test_index_url_takes_the_package_by_name_pinned_to_the_built_wheel():
     res = render("s3aas.yaml.j2", **REPO_VARS)["resources"]
     plugin = res["$metapaas.types"]["s3"]
+    # MetaPaaS installs `package==version` from index_url.
     assert plugin["package"] == "exordos_paas_s3"
+    assert plugin["version"] == "0.1.0"
     assert plugin["index_url"] == "http://10.20.0.1:8080/simple/"
-    image = res["$s3aas.types.s3.versions"]["gateway_1"]["image"]
-    assert image == (
-        "http://10.20.0.1:8080/exordos-elements/s3aas/0.1.0/images/exordos-s3-dp.raw.zst"
-    )
+
+
+def test_the_image_is_always_the_elements_own_urn():
+    # The platform's convention: the version's image is the element's
+    # urn:images: index entry, whatever repository serves the element.
+    for variables in (BUILD_VARS, REPO_VARS):
+        res = render("s3aas.yaml.j2", **variables)["resources"]
+        image = res["$s3aas.types.s3.versions"]["gateway_1"]["image"]
+        assert image == "urn:images:0b1c"
+
+
+def test_every_declared_permission_is_bound_to_a_role():
+    declared, bound = s3aas_iam(render("s3aas.yaml.j2", **BUILD_VARS))
+    assert declared == set().union(*bound.values())
+    # Only the platform operator's role writes the version catalog.
+    writers = {
+        role
+        for role, perms in bound.items()
+        if iam.permission(iam.POLICY_VERSION, "create") in perms
+    }
+    assert writers == {iam.ROLE_ADMIN}
 
 
 EXAMPLE_CONTROLLERS = {
@@ -183,3 +205,31 @@ def test_example_manifest_sets_only_fields_the_api_accepts_on_create():
             assert set(item) <= fields, (path, set(item) - fields)
             checked += 1
     assert checked == 6
+
+
+def test_example_children_carry_project_instance_and_user_as_the_cli_sends():
+    # exordos metapaas s3 ... sends project_id, and the instance and user as
+    # URIs under the CLI's collections; the API checks them against the path.
+    from exordos import constants as cli
+
+    resources = render("example_s3.yaml.j2", **BUILD_VARS)["resources"]
+    instance_ref = "{$s3aas.types.s3.instances.$example_s3:uuid}"
+    instance_uri = f'f"{cli.S3_INSTANCE_COLLECTION}{instance_ref}'
+    user_ref = "{$s3aas.types.s3.instances.$example_s3.users.$example_user:uuid}"
+    user_uri = f"{instance_uri}/users/{user_ref}"
+    project = resources["$s3aas.types.s3.instances"]["example_s3"]["project_id"]
+    children = 0
+    for path, items in resources.items():
+        if path == "$s3aas.types.s3.instances":
+            continue
+        for item in items.values():
+            children += 1
+            assert item["project_id"] == project, path
+            assert item["instance"] == instance_uri + '"', path
+            if ".users.$example_user." in path:
+                assert item["user"] == user_uri + '"', path
+    assert children == 5
+    attachment = resources[
+        "$s3aas.types.s3.instances.$example_s3.users.$example_user.policies"
+    ]["example_user_rw"]
+    assert attachment["policy"].startswith(instance_uri + "/policies/{")
