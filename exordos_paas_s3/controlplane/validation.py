@@ -17,11 +17,12 @@ Each failure is an exception that names the field it is about; MetaPaaS's
 error middleware renders it as a 4xx JSON body (type, code, message).
 """
 
-import ipaddress
 import logging
 import re
 
 from restalchemy.common import exceptions as ra_exc
+
+from exordos_paas_s3 import bucket_rules, policy_grammar
 
 LOG = logging.getLogger(__name__)
 
@@ -70,39 +71,14 @@ class FieldNotAuthorized(ra_exc.RestAlchemyException):
     code = 403
 
 
-# --- S3 bucket names -------------------------------------------------------
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
-_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# --- S3 bucket names and settings ----------------------------------------
+# The rules live in bucket_rules, shared with the gateway: the API refuses
+# every bucket a node would refuse.
 
 
 def bucket_name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid S3 bucket name, or None if it is."""
-    if not 3 <= len(name) <= 63:
-        return "a bucket name must be 3 to 63 characters long"
-    if not _BUCKET_CHARS.match(name):
-        return (
-            "a bucket name may hold only lowercase letters, digits, dots and "
-            "hyphens, and must begin and end with a letter or digit"
-        )
-    if ".." in name:
-        return "a bucket name must not contain two adjacent dots"
-    if ".-" in name or "-." in name:
-        return "a bucket name must not have a dot next to a hyphen"
-    try:
-        ipaddress.IPv4Address(name)
-    except ValueError:
-        pass
-    else:
-        return "a bucket name must not be formatted as an IP address"
-    for prefix in _BUCKET_RESERVED_PREFIXES:
-        if name.startswith(prefix):
-            return f"the prefix '{prefix}' is reserved"
-    for suffix in _BUCKET_RESERVED_SUFFIXES:
-        if name.endswith(suffix):
-            return f"the suffix '{suffix}' is reserved"
-    return None
+    return bucket_rules.bucket_name_problem(name)
 
 
 def check_bucket_name(name: str, field: str = "name") -> None:
@@ -111,11 +87,40 @@ def check_bucket_name(name: str, field: str = "name") -> None:
         raise InvalidField(field=field, reason=problem)
 
 
+# bucket_rules' setting names as the API's Bucket spells them.
+BUCKET_SETTING_FIELDS = {
+    bucket_rules.VERSIONING: "versioning_enabled",
+    bucket_rules.OBJECT_LOCK: "object_lock_enabled",
+    bucket_rules.RETENTION_MODE: "default_retention_mode",
+    bucket_rules.RETENTION_DAYS: "default_retention_days",
+    bucket_rules.QUOTA_BYTES: "quota_bytes",
+}
+
+
+def check_bucket_settings(
+    *,
+    versioning_enabled,
+    object_lock_enabled,
+    default_retention_mode,
+    default_retention_days,
+    quota_bytes,
+) -> None:
+    """The gateway's rules for a bucket's settings (bucket_rules)."""
+    problem = bucket_rules.settings_problem(
+        versioning=versioning_enabled,
+        object_lock=object_lock_enabled,
+        retention_mode=default_retention_mode,
+        retention_days=default_retention_days,
+        quota_bytes=quota_bytes,
+    )
+    if problem is not None:
+        setting, reason = problem
+        raise InvalidField(field=BUCKET_SETTING_FIELDS[setting], reason=reason)
+
+
 # --- IAM names -------------------------------------------------------------
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html
 _IAM_USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
-# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html
-_IAM_POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$", re.ASCII)
 
 
 def check_user_name(name: str) -> None:
@@ -127,94 +132,23 @@ def check_user_name(name: str) -> None:
 
 
 def check_policy_name(name: str) -> None:
-    if not _IAM_POLICY_NAME.match(name):
-        raise InvalidField(
-            field="name",
-            reason="a policy name is 1 to 128 of letters, digits and +=,.@_-",
-        )
+    problem = policy_grammar.policy_name_problem(name)
+    if problem:
+        raise InvalidField(field="name", reason=problem)
 
 
 # --- IAM policy documents --------------------------------------------------
-# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
-POLICY_VERSIONS = ("2012-10-17", "2008-10-17")
-_STATEMENT_KEYS = {
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-}
-_ACTION = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$")
-MAX_POLICY_DOCUMENT_BYTES = 20 * 1024
-
-
-def _string_list_problem(value, name: str) -> str | None:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
-        return f"{name} must be a string or a non-empty list of strings"
-    for item in items:
-        if not isinstance(item, str) or not item:
-            return f"{name} must be a string or a non-empty list of strings"
-    return None
+# The grammar lives in policy_grammar, shared with the gateway: the API
+# refuses every identity policy a node would refuse (size, elements, actions,
+# resources, condition operators and values).
 
 
 def policy_document_problem(document, field: str = "content") -> str | None:
     """Why ``document`` is not an IAM identity policy, or None if it is."""
-    if not isinstance(document, dict):
-        return "a policy document is a JSON object"
-    if len(repr(document)) > MAX_POLICY_DOCUMENT_BYTES:
-        return f"a policy document is at most {MAX_POLICY_DOCUMENT_BYTES} bytes"
-    unknown = set(document) - {"Version", "Id", "Statement"}
-    if unknown:
-        return f"unknown top-level element(s): {', '.join(sorted(unknown))}"
-    if document.get("Version") not in POLICY_VERSIONS:
-        return f"Version must be one of {', '.join(POLICY_VERSIONS)}"
-    statements = document.get("Statement")
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not isinstance(statements, list) or not statements:
-        return "Statement must be an object or a non-empty list of objects"
-    for number, statement in enumerate(statements):
-        where = f"Statement[{number}]"
-        if not isinstance(statement, dict):
-            return f"{where} must be an object"
-        unknown = set(statement) - _STATEMENT_KEYS
-        if unknown:
-            return f"{where} has unknown element(s): {', '.join(sorted(unknown))}"
-        if statement.get("Effect") not in ("Allow", "Deny"):
-            return f"{where}.Effect must be Allow or Deny"
-        if ("Action" in statement) == ("NotAction" in statement):
-            return f"{where} needs exactly one of Action and NotAction"
-        if ("Resource" in statement) == ("NotResource" in statement):
-            return f"{where} needs exactly one of Resource and NotResource"
-        if "Principal" in statement or "NotPrincipal" in statement:
-            return f"{where}: an identity policy must not name a Principal"
-        action_key = "Action" if "Action" in statement else "NotAction"
-        problem = _string_list_problem(statement[action_key], f"{where}.{action_key}")
-        if problem:
-            return problem
-        actions = statement[action_key]
-        for action in [actions] if isinstance(actions, str) else actions:
-            if not _ACTION.match(action):
-                return f"{where}.{action_key} '{action}' is not service:action"
-        resource_key = "Resource" if "Resource" in statement else "NotResource"
-        problem = _string_list_problem(
-            statement[resource_key], f"{where}.{resource_key}"
-        )
-        if problem:
-            return problem
-        resources = statement[resource_key]
-        for resource in [resources] if isinstance(resources, str) else resources:
-            if resource != "*" and not resource.startswith("arn:"):
-                return f"{where}.{resource_key} '{resource}' is not an ARN or '*'"
-        if "Condition" in statement and not isinstance(statement["Condition"], dict):
-            return f"{where}.Condition must be an object"
-        if "Sid" in statement and not isinstance(statement["Sid"], str):
-            return f"{where}.Sid must be a string"
+    try:
+        policy_grammar.check_document(document, kind="identity")
+    except policy_grammar.GrammarError as exc:
+        return exc.located()
     return None
 
 

@@ -35,87 +35,21 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from exordos_paas_s3 import policy_grammar as grammar
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import policy_conditions as conditions
 
 LOG = logging.getLogger(__name__)
 
-VERSION_2012 = "2012-10-17"
-VERSION_2008 = "2008-10-17"
-VERSIONS = (VERSION_2012, VERSION_2008)
-
-# S3 limits a bucket policy to 20 KB; IAM limits a managed policy to 6,144
-# characters not counting white space.
-MAX_BUCKET_POLICY_BYTES = 20 * 1024
-MAX_IDENTITY_POLICY_CHARS = 6144
-
-S3_ARN_PREFIX = "arn:aws:s3:::"
-
-_POLICY_FIELDS = frozenset({"Version", "Id", "Statement"})
-_STATEMENT_FIELDS = frozenset(
-    {
-        "Sid",
-        "Effect",
-        "Principal",
-        "NotPrincipal",
-        "Action",
-        "NotAction",
-        "Resource",
-        "NotResource",
-        "Condition",
-    }
-)
-
-# S3 actions and the resource each applies to ("Actions, resources, and
-# condition keys for Amazon S3" in the Service Authorization Reference). A
-# bucket policy naming an unknown s3 action, or an action none of its
-# resources can carry, is rejected as AWS does.
-_BUCKET_ACTIONS = (
-    "CreateBucket DeleteBucket ListBucket ListBucketVersions "
-    "ListBucketMultipartUploads GetBucketLocation GetBucketAcl PutBucketAcl "
-    "GetBucketPolicy PutBucketPolicy DeleteBucketPolicy GetBucketPolicyStatus "
-    "GetBucketCORS PutBucketCORS GetBucketVersioning PutBucketVersioning "
-    "GetBucketTagging PutBucketTagging GetBucketWebsite PutBucketWebsite "
-    "DeleteBucketWebsite GetBucketLogging PutBucketLogging GetBucketNotification "
-    "PutBucketNotification GetBucketObjectLockConfiguration "
-    "PutBucketObjectLockConfiguration GetBucketOwnershipControls "
-    "PutBucketOwnershipControls GetBucketPublicAccessBlock "
-    "PutBucketPublicAccessBlock GetBucketRequestPayment PutBucketRequestPayment "
-    "GetLifecycleConfiguration PutLifecycleConfiguration "
-    "GetEncryptionConfiguration PutEncryptionConfiguration "
-    "GetReplicationConfiguration PutReplicationConfiguration "
-    "GetAccelerateConfiguration PutAccelerateConfiguration "
-    "GetAnalyticsConfiguration PutAnalyticsConfiguration "
-    "GetInventoryConfiguration PutInventoryConfiguration "
-    "GetMetricsConfiguration PutMetricsConfiguration "
-    "GetIntelligentTieringConfiguration PutIntelligentTieringConfiguration "
-    "ListBucketByTags GetBucketMetadataTableConfiguration"
-).split()
-_OBJECT_ACTIONS = (
-    "GetObject GetObjectVersion PutObject DeleteObject DeleteObjectVersion "
-    "GetObjectAcl GetObjectVersionAcl PutObjectAcl PutObjectVersionAcl "
-    "GetObjectTagging GetObjectVersionTagging PutObjectTagging "
-    "PutObjectVersionTagging DeleteObjectTagging DeleteObjectVersionTagging "
-    "GetObjectAttributes GetObjectVersionAttributes GetObjectRetention "
-    "PutObjectRetention GetObjectLegalHold PutObjectLegalHold "
-    "BypassGovernanceRetention AbortMultipartUpload ListMultipartUploadParts "
-    "RestoreObject GetObjectTorrent GetObjectVersionTorrent ReplicateObject "
-    "ReplicateDelete ReplicateTags ObjectOwnerOverrideToBucketOwner "
-    "GetObjectVersionForReplication InitiateReplication"
-).split()
-_ACCOUNT_ACTIONS = (
-    "ListAllMyBuckets GetAccountPublicAccessBlock PutAccountPublicAccessBlock"
-).split()
-
-S3_ACTIONS: dict[str, str] = {
-    **{f"s3:{a}".lower(): "bucket" for a in _BUCKET_ACTIONS},
-    **{f"s3:{a}".lower(): "object" for a in _OBJECT_ACTIONS},
-    **{f"s3:{a}".lower(): "account" for a in _ACCOUNT_ACTIONS},
-}
-
-_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_ACCOUNT_ROOT_RE = re.compile(r"^arn:aws:iam::(\d{12}):root$")
+# The grammar is shared with the control plane (policy_grammar); these names
+# stay importable from here.
+VERSION_2012 = grammar.VERSION_2012
+VERSION_2008 = grammar.VERSION_2008
+VERSIONS = grammar.VERSIONS
+MAX_BUCKET_POLICY_BYTES = grammar.MAX_BUCKET_POLICY_BYTES
+MAX_IDENTITY_POLICY_CHARS = grammar.MAX_IDENTITY_POLICY_CHARS
+S3_ARN_PREFIX = grammar.S3_ARN_PREFIX
+S3_ACTIONS = grammar.S3_ACTIONS
 
 PolicyKind = Literal["identity", "bucket"]
 
@@ -241,6 +175,17 @@ class _Principals:
     # ceph/s3-tests) names the user in this instance, whatever its account id.
     accountless: frozenset[str] = frozenset()
 
+    @classmethod
+    def of(cls, parsed: grammar.ParsedPrincipal) -> _Principals:
+        return cls(
+            anyone=parsed.anyone,
+            canonical_ids=parsed.canonical_ids,
+            arns=parsed.arns,
+            accounts=parsed.accounts,
+            services=parsed.services,
+            accountless=parsed.accountless,
+        )
+
     def matches(self, ctx: RequestContext) -> bool:
         if self.anyone:
             return True
@@ -306,207 +251,23 @@ class Policy:
 # -- parsing --
 
 
-def _malformed(reason: str) -> errors.S3Error:
-    return errors.MalformedPolicy(reason)
-
-
-def _strings(value: Any, field: str) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(i, str) and i for i in items):
-        raise _malformed(f"{field} must be a non-empty string or list of strings")
-    return items
-
-
-def _check_action(action: str, kind: str) -> None:
-    if not _ACTION_RE.match(action):
-        raise _malformed(f"Policy has invalid action: {action}")
-    if kind != "bucket" or action == "*":
-        return
-    lowered = action.lower()
-    if not lowered.startswith("s3:"):
-        raise _malformed(f"Policy has invalid action: {action}")
-    if conditions.has_wildcard(lowered):
-        pattern = conditions.compile_glob(lowered)
-        if not any(pattern.fullmatch(known) for known in S3_ACTIONS):
-            raise _malformed(f"Policy has invalid action: {action}")
-    elif lowered not in S3_ACTIONS:
-        raise _malformed(f"Policy has invalid action: {action}")
-
-
-def _bucket_resource_kinds(resource: str, bucket: str | None) -> set[str]:
-    """Which S3 resource types a bucket policy's Resource can name."""
-    if resource == "*":
-        return {"bucket", "object"}
-    if not resource.startswith(S3_ARN_PREFIX):
-        raise _malformed("Policy has invalid resource")
-    rest = resource[len(S3_ARN_PREFIX) :]
-    bucket_part, slash, _ = rest.partition("/")
-    if not bucket_part:
-        raise _malformed("Policy has invalid resource")
-    if bucket is not None:
-        # The resource must lie in the bucket the policy is attached to.
-        if "${" in bucket_part or not conditions.compile_glob(bucket_part).fullmatch(
-            bucket
-        ):
-            raise _malformed("Policy has invalid resource")
-    kinds = set()
-    if slash:
-        kinds.add("object")
-    elif bucket_part.endswith("*"):
-        kinds.update(("bucket", "object"))
-    else:
-        kinds.add("bucket")
-    return kinds
-
-
-def _check_identity_resource(resource: str) -> None:
-    if resource != "*" and not resource.startswith("arn:"):
-        raise _malformed(f"Policy has invalid resource: {resource}")
-
-
-def _check_action_resources(actions: list[str], resource_kinds: set[str]) -> None:
-    for action in actions:
-        scope = S3_ACTIONS.get(action.lower())
-        if scope is not None and scope not in resource_kinds:
-            raise _malformed("Action does not apply to any resource(s) in statement")
-
-
-def _parse_principal(value: Any, field: str) -> _Principals:
-    if value == "*":
-        return _Principals(anyone=True)
-    if not isinstance(value, dict) or not value:
-        raise _malformed(f"Invalid principal in policy: {field}")
-    canonical: set[str] = set()
-    arns: set[str] = set()
-    accounts: set[str] = set()
-    services: set[str] = set()
-    accountless: set[str] = set()
-    anyone = False
-    for ptype, ids in value.items():
-        items = _strings(ids, f"{field}.{ptype}")
-        if ptype == "AWS":
-            for item in items:
-                if item == "*":
-                    anyone = True
-                elif _ACCOUNT_RE.match(item):
-                    accounts.add(item)
-                elif (m := _ACCOUNT_ROOT_RE.match(item)) is not None:
-                    accounts.add(m.group(1))
-                elif item.startswith("arn:aws:iam:::") and "*" not in item:
-                    accountless.add(item[len("arn:aws:iam:::") :])
-                elif item.startswith("arn:") and "*" not in item:
-                    arns.add(item)
-                else:
-                    raise _malformed(f"Invalid principal in policy: {item}")
-        elif ptype == "CanonicalUser":
-            if "*" in items:
-                raise _malformed("Invalid principal in policy: CanonicalUser *")
-            canonical.update(items)
-        elif ptype == "Service":
-            services.update(items)
-        else:
-            raise _malformed(f"Invalid principal in policy: {ptype}")
-    return _Principals(
-        anyone=anyone,
-        canonical_ids=frozenset(canonical),
-        arns=frozenset(arns),
-        accounts=frozenset(accounts),
-        services=frozenset(services),
-        accountless=frozenset(accountless),
-    )
-
-
-def _exactly_one(raw: Mapping[str, Any], a: str, b: str, required: bool) -> str | None:
-    if a in raw and b in raw:
-        raise _malformed(f"Statement must not have both {a} and {b}")
-    if a in raw:
-        return a
-    if b in raw:
-        return b
-    if required:
-        raise _malformed(f"Missing required field {a}")
-    return None
-
-
-def _parse_statement(
-    raw: Any, *, kind: str, version: str, bucket: str | None
-) -> Statement:
-    if not isinstance(raw, dict):
-        raise _malformed("Statement must be a JSON object")
-    unknown = set(raw) - _STATEMENT_FIELDS
-    if unknown:
-        raise _malformed(f"Unknown field {sorted(unknown)[0]} in Statement")
-    sid = raw.get("Sid")
-    if sid is not None and (
-        not isinstance(sid, str) or not re.fullmatch(r"[A-Za-z0-9 _-]*", sid)
-    ):
-        raise _malformed("Statement Sid must be an alphanumeric string")
-    effect = raw.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise _malformed("Invalid effect: Effect must be Allow or Deny")
+def _compile_statement(parsed: grammar.ParsedStatement, version: str) -> Statement:
     variables = version == VERSION_2012
-
-    action_field = _exactly_one(raw, "Action", "NotAction", required=True)
-    assert action_field is not None
-    actions = _strings(raw[action_field], action_field)
-    for action in actions:
-        _check_action(action, kind)
-
-    resource_field = _exactly_one(raw, "Resource", "NotResource", required=True)
-    assert resource_field is not None
-    resources = _strings(raw[resource_field], resource_field)
-    if kind == "bucket":
-        resource_kinds: set[str] = set()
-        for resource in resources:
-            resource_kinds |= _bucket_resource_kinds(resource, bucket)
-        if action_field == "Action" and resource_field == "Resource":
-            _check_action_resources(actions, resource_kinds)
-    else:
-        for resource in resources:
-            _check_identity_resource(resource)
-
-    principal_field = _exactly_one(raw, "Principal", "NotPrincipal", required=False)
-    principals = None
-    if kind == "bucket":
-        if principal_field is None:
-            raise _malformed("Missing required field Principal")
-        principals = _parse_principal(raw[principal_field], principal_field)
-        if principal_field == "NotPrincipal" and effect == "Allow":
-            # IAM: "NotPrincipal" only with Deny (an Allow to everyone but a
-            # few is almost always a mistake, so AWS refuses it).
-            raise _malformed("NotPrincipal is only valid with Effect Deny")
-    elif principal_field is not None:
-        raise _malformed(
-            f"Policy document should not specify a principal: {principal_field}"
-        )
-
-    compiled_conditions: tuple[conditions.Condition, ...] = ()
-    if "Condition" in raw:
-        try:
-            compiled_conditions = conditions.compile_conditions(
-                raw["Condition"], use_variables=variables
-            )
-        except conditions.ConditionError as exc:
-            raise _malformed(str(exc)) from exc
-
-    try:
-        action_set = _PatternSet.build(actions, ignore_case=True, variables=False)
-        resource_set = _PatternSet.build(
-            resources, ignore_case=False, variables=variables
-        )
-    except conditions.ConditionError as exc:
-        raise _malformed(str(exc)) from exc
     return Statement(
-        sid=sid,
-        effect=effect,
-        actions=action_set,
-        not_action=action_field == "NotAction",
-        resources=resource_set,
-        not_resource=resource_field == "NotResource",
-        principals=principals,
-        not_principal=principal_field == "NotPrincipal",
-        conditions=compiled_conditions,
-        raw=raw,
+        sid=parsed.sid,
+        effect=parsed.effect,
+        actions=_PatternSet.build(parsed.actions, ignore_case=True, variables=False),
+        not_action=parsed.not_action,
+        resources=_PatternSet.build(
+            parsed.resources, ignore_case=False, variables=variables
+        ),
+        not_resource=parsed.not_resource,
+        principals=(
+            None if parsed.principals is None else _Principals.of(parsed.principals)
+        ),
+        not_principal=parsed.not_principal,
+        conditions=tuple(conditions.compile_condition(c) for c in parsed.conditions),
+        raw=parsed.raw,
     )
 
 
@@ -515,65 +276,22 @@ def parse_policy(
 ) -> Policy:
     """Validate and compile a policy document; MalformedPolicy says why not.
 
-    ``kind`` "bucket" requires a Principal in every statement and resources
-    inside ``bucket``; "identity" forbids a Principal.
+    The grammar (``policy_grammar.parse``) is the control plane's too: what
+    it accepts there compiles here. ``kind`` "bucket" requires a Principal in
+    every statement and resources inside ``bucket``; "identity" forbids a
+    Principal.
     """
-    if kind not in ("identity", "bucket"):
-        raise ValueError(f"unknown policy kind {kind!r}")
-    if isinstance(text, bytes):
-        if kind == "bucket" and len(text) > MAX_BUCKET_POLICY_BYTES:
-            raise _malformed("Policies must be less than 20 KB")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _malformed("Policy is not valid UTF-8") from exc
-    if kind == "bucket" and len(text.encode("utf-8")) > MAX_BUCKET_POLICY_BYTES:
-        raise _malformed("Policies must be less than 20 KB")
-    if kind == "identity":
-        significant = sum(1 for ch in text if not ch.isspace())
-        if significant > MAX_IDENTITY_POLICY_CHARS:
-            raise _malformed(
-                f"Policies must be at most {MAX_IDENTITY_POLICY_CHARS} characters"
-            )
     try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise _malformed("This policy contains invalid Json") from exc
-    if not isinstance(document, dict):
-        raise _malformed("This policy contains invalid Json")
-    unknown = set(document) - _POLICY_FIELDS
-    if unknown:
-        raise _malformed(f"Unknown field {sorted(unknown)[0]}")
-    # IAM reads a document without Version as 2008-10-17 (no policy variables).
-    version = document.get("Version", VERSION_2008)
-    if version not in VERSIONS:
-        raise _malformed(
-            f"The policy must contain a valid version string: {VERSION_2012} "
-            f"or {VERSION_2008}"
-        )
-    policy_id = document.get("Id")
-    if policy_id is not None and not isinstance(policy_id, str):
-        raise _malformed("Id must be a string")
-    raw_statements = document.get("Statement")
-    if raw_statements is None:
-        raise _malformed("Missing required field Statement")
-    if isinstance(raw_statements, dict):
-        raw_statements = [raw_statements]
-    if not isinstance(raw_statements, list) or not raw_statements:
-        raise _malformed("Missing required field Statement")
-    statements = tuple(
-        _parse_statement(raw, kind=kind, version=version, bucket=bucket)
-        for raw in raw_statements
-    )
-    sids = [s.sid for s in statements if s.sid]
-    if len(sids) != len(set(sids)):
-        raise _malformed("Statement IDs (SID) in a single policy must be unique")
+        parsed = grammar.parse(text, kind=kind, bucket=bucket)
+    except grammar.GrammarError as exc:
+        raise errors.MalformedPolicy(exc.reason) from exc
+    statements = tuple(_compile_statement(s, parsed.version) for s in parsed.statements)
     return Policy(
         kind=kind,
-        version=version,
-        id=policy_id,
+        version=parsed.version,
+        id=parsed.id,
         statements=statements,
-        text=text,
+        text=parsed.text,
         deny=tuple(s for s in statements if s.effect == "Deny"),
         allow=tuple(s for s in statements if s.effect == "Allow"),
     )

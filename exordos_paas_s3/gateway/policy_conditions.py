@@ -36,7 +36,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import datetime
 import functools
 import ipaddress
 import logging
@@ -44,199 +43,37 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from exordos_paas_s3 import policy_grammar as grammar
+
+# The grammar (keys, variables, globs, value parsers, operator names) is
+# shared with the control plane; these names stay importable from here.
+from exordos_paas_s3.policy_grammar import (  # noqa: F401
+    NULL,
+    OPERATOR_NAMES,
+    ConditionError,
+    Template,
+    compile_glob,
+    compile_regex,
+    glob_to_regex,
+    has_wildcard,
+    normalize_key,
+    parse_arn,
+    parse_binary,
+    parse_bool,
+    parse_date,
+    parse_network,
+    parse_number,
+    parse_template,
+    scalar_to_str,
+    split_operator,
+    validate_key,
+)
+
 LOG = logging.getLogger(__name__)
 
 # A request context maps normalized key names to a tuple of string values.
 Values = tuple[str, ...]
 Lookup = Mapping[str, Values]
-
-
-class ConditionError(ValueError):
-    """A Condition block that is not valid; the message is the reason."""
-
-
-# -- keys and variables --
-
-
-def normalize_key(name: str) -> str:
-    """Condition key names are case-insensitive, tag keys after '/' are not."""
-    slash = name.find("/")
-    if slash < 0:
-        return name.lower()
-    return name[:slash].lower() + name[slash:]
-
-
-_KEY_RE = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.-]+(/.+)?$", re.DOTALL)
-
-# ${key} or ${key, 'default'}; ${*}, ${?}, ${$} stand for the literal character.
-_VARIABLE_RE = re.compile(r"\$\{([^}]*)\}")
-_DEFAULT_RE = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$")
-
-
-def validate_key(name: str) -> None:
-    if not isinstance(name, str) or not _KEY_RE.match(name):
-        raise ConditionError(f"Policy has an invalid condition key: {name!r}")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Template:
-    """A string with policy variables: literal parts and variable slots.
-
-    A str part is policy text (where '*' and '?' stay wildcards); a tuple part
-    is (key, default) for ``${key}`` or (None, char) for ``${*}``, ``${?}``,
-    ``${$}``, whose character is always literal.
-    """
-
-    parts: tuple[str | tuple[str | None, str | None], ...]
-    # the same parts with the literal text already turned into regex text
-    regex_parts: tuple[str | tuple[str | None, str | None], ...]
-
-    def _substituted(
-        self,
-        parts: tuple[str | tuple[str | None, str | None], ...],
-        lookup: Lookup,
-        value_of: Callable[[str], str],
-    ) -> str | None:
-        out = []
-        for part in parts:
-            if isinstance(part, str):
-                out.append(part)
-                continue
-            key, default = part
-            if key is None:
-                out.append(value_of(default or ""))
-                continue
-            values = lookup.get(key)
-            if values is not None and len(values) == 1:
-                out.append(value_of(values[0]))
-            elif default is not None:
-                out.append(value_of(default))
-            else:
-                # IAM: a variable whose key is absent (or multi-valued) makes
-                # the element not match rather than matching the literal text.
-                return None
-        return "".join(out)
-
-    def resolve(self, lookup: Lookup) -> str | None:
-        """The plain string with variables substituted; None if one is absent."""
-        return self._substituted(self.parts, lookup, _same)
-
-    def resolve_regex(self, lookup: Lookup) -> str | None:
-        """A regex: policy text as a glob, substituted values as literals."""
-        return self._substituted(self.regex_parts, lookup, re.escape)
-
-
-def _same(text: str) -> str:
-    return text
-
-
-def parse_template(text: str) -> str | Template:
-    """``text`` itself when it has no variables, else a Template."""
-    if "${" not in text:
-        return text
-    parts: list[str | tuple[str | None, str | None]] = []
-    pos = 0
-    for match in _VARIABLE_RE.finditer(text):
-        if match.start() > pos:
-            parts.append(text[pos : match.start()])
-        body = match.group(1)
-        if body in ("*", "?", "$"):
-            parts.append((None, body))
-        else:
-            default = None
-            dm = _DEFAULT_RE.match(body)
-            if dm:
-                body, default = dm.group(1), dm.group(2)
-            body = body.strip()
-            validate_key(body)
-            parts.append((normalize_key(body), default))
-        pos = match.end()
-    if pos < len(text):
-        parts.append(text[pos:])
-    regex_parts = tuple(glob_to_regex(p) if isinstance(p, str) else p for p in parts)
-    return Template(tuple(parts), regex_parts)
-
-
-# -- globs --
-
-
-def glob_to_regex(pattern: str) -> str:
-    """IAM wildcards: '*' any run of characters, '?' exactly one; no escapes."""
-    out = []
-    for ch in pattern:
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=4096)
-def compile_glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    return compile_regex(glob_to_regex(pattern), ignore_case)
-
-
-@functools.lru_cache(maxsize=4096)
-def compile_regex(regex: str, ignore_case: bool = False) -> re.Pattern[str]:
-    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def has_wildcard(text: str) -> bool:
-    return "*" in text or "?" in text
-
-
-# -- value parsers --
-
-
-def scalar_to_str(value: Any) -> str:
-    """JSON scalars as IAM reads them: true/false lower-case, numbers as text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    raise ConditionError("Condition values must be strings, numbers or booleans")
-
-
-def parse_number(text: str) -> float:
-    return float(text)
-
-
-def parse_date(text: str) -> float:
-    """ISO 8601 (as aws:CurrentTime) or epoch seconds (as aws:EpochTime)."""
-    text = text.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return float(text)
-    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    parsed = datetime.datetime.fromisoformat(iso)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.timestamp()
-
-
-def parse_bool(text: str) -> str:
-    lowered = text.lower()
-    if lowered not in ("true", "false"):
-        raise ValueError(text)
-    return lowered
-
-
-def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    return ipaddress.ip_network(text.strip(), strict=False)
-
-
-def parse_arn(text: str) -> tuple[re.Pattern[str], ...]:
-    # ArnLike checks each of the six colon-delimited components on its own,
-    # so a '*' never swallows a ':' boundary.
-    components = text.split(":", 5)
-    if len(components) != 6:
-        raise ValueError(text)
-    return tuple(compile_glob(c) for c in components)
-
-
-def parse_binary(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
 
 
 # -- operator table --
@@ -325,8 +162,10 @@ def _ge(a: float, b: float) -> bool:
 class OperatorKind:
     """A base operator: how policy values compile, how one request value tests.
 
-    ``negated`` operators test the positive form and invert it per value;
-    ``variables`` says whether policy variables are substituted in values.
+    ``prepare`` is the grammar's parser of the operator's values
+    (``policy_grammar.VALUE_PARSERS``); ``negated`` operators test the
+    positive form and invert it per value; ``variables`` says whether policy
+    variables are substituted in values.
     """
 
     name: str
@@ -337,72 +176,71 @@ class OperatorKind:
     glob: bool = False  # policy values are globs (StringLike)
 
 
-def _string_kinds() -> list[OperatorKind]:
-    def str_eq(v: str, p: str) -> bool:
-        return v == p
-
-    def str_eq_ic(v: str, p: str) -> bool:
-        return v.casefold() == p
-
-    def like(v: str, p: re.Pattern[str]) -> bool:
-        return p.fullmatch(v) is not None
-
-    kinds = []
-    for name, prepare, test in (
-        ("StringEquals", str, str_eq),
-        ("StringEqualsIgnoreCase", str.casefold, str_eq_ic),
-        ("StringLike", compile_glob, like),
-    ):
-        glob = name == "StringLike"
-        negated_name = name.replace("String", "StringNot", 1)
-        for kind_name, negated in ((name, False), (negated_name, True)):
-            kinds.append(
-                OperatorKind(
-                    kind_name, prepare, test, negated, variables=True, glob=glob
-                )
-            )
-    return kinds
+def _str_eq(v: str, p: str) -> bool:
+    return v == p
 
 
-def _numeric_kinds(prefix: str, prepare: Callable, wrap: Callable) -> list:
-    return [
-        OperatorKind(f"{prefix}Equals", prepare, wrap(_eq)),
-        OperatorKind(f"{prefix}NotEquals", prepare, wrap(_eq), negated=True),
-        OperatorKind(f"{prefix}LessThan", prepare, wrap(_lt)),
-        OperatorKind(f"{prefix}LessThanEquals", prepare, wrap(_le)),
-        OperatorKind(f"{prefix}GreaterThan", prepare, wrap(_gt)),
-        OperatorKind(f"{prefix}GreaterThanEquals", prepare, wrap(_ge)),
-    ]
+def _str_eq_ic(v: str, p: str) -> bool:
+    return v.casefold() == p
+
+
+def _like(v: str, p: re.Pattern[str]) -> bool:
+    return p.fullmatch(v) is not None
 
 
 def _bool_test(value: str, policy_value: str) -> bool:
     return value.lower() == policy_value
 
 
+def _tests() -> dict[str, tuple[Callable[[str, Any], bool], bool]]:
+    """Base operator -> (test of one request value, negated)."""
+    tests: dict[str, tuple[Callable[[str, Any], bool], bool]] = {}
+    for name, test in (
+        ("StringEquals", _str_eq),
+        ("StringEqualsIgnoreCase", _str_eq_ic),
+        ("StringLike", _like),
+    ):
+        tests[name] = (test, False)
+        tests[name.replace("String", "StringNot", 1)] = (test, True)
+    for prefix, wrap in (("Numeric", _number_test), ("Date", _date_test)):
+        for suffix, compare, negated in (
+            ("Equals", _eq, False),
+            ("NotEquals", _eq, True),
+            ("LessThan", _lt, False),
+            ("LessThanEquals", _le, False),
+            ("GreaterThan", _gt, False),
+            ("GreaterThanEquals", _ge, False),
+        ):
+            tests[prefix + suffix] = (wrap(compare), negated)
+    tests["Bool"] = (_bool_test, False)
+    tests["IpAddress"] = (_ip_in, False)
+    tests["NotIpAddress"] = (_ip_in, True)
+    for name in ("ArnEquals", "ArnLike"):
+        tests[name] = (_arn_match, False)
+    for name in ("ArnNotEquals", "ArnNotLike"):
+        tests[name] = (_arn_match, True)
+    tests["BinaryEquals"] = (_binary_test, False)
+    return tests
+
+
 def _build_kinds() -> dict[str, OperatorKind]:
-    kinds = _string_kinds()
-    kinds += _numeric_kinds("Numeric", parse_number, _number_test)
-    kinds += _numeric_kinds("Date", parse_date, _date_test)
-    kinds += [
-        OperatorKind("Bool", parse_bool, _bool_test),
-        OperatorKind("IpAddress", parse_network, _ip_in),
-        OperatorKind("NotIpAddress", parse_network, _ip_in, negated=True),
-        OperatorKind("ArnEquals", parse_arn, _arn_match, variables=True),
-        OperatorKind("ArnLike", parse_arn, _arn_match, variables=True),
-        OperatorKind(
-            "ArnNotEquals", parse_arn, _arn_match, negated=True, variables=True
-        ),
-        OperatorKind("ArnNotLike", parse_arn, _arn_match, negated=True, variables=True),
-        OperatorKind("BinaryEquals", parse_binary, _binary_test),
-    ]
-    return {kind.name: kind for kind in kinds}
+    tests = _tests()
+    # Every operator of the grammar has a test here, and nothing else does.
+    assert set(tests) == set(grammar.VALUE_PARSERS), "grammar and tests disagree"
+    return {
+        name: OperatorKind(
+            name,
+            grammar.VALUE_PARSERS[name],
+            test,
+            negated,
+            variables=name in grammar.VARIABLE_OPERATORS,
+            glob=name in ("StringLike", "StringNotLike"),
+        )
+        for name, (test, negated) in tests.items()
+    }
 
 
 KINDS: dict[str, OperatorKind] = _build_kinds()
-NULL = "Null"
-OPERATOR_NAMES = frozenset(KINDS) | {NULL}
-
-_QUALIFIERS = ("ForAnyValue:", "ForAllValues:")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -484,77 +322,21 @@ class Condition:
         return negated
 
 
-def split_operator(name: str) -> tuple[str | None, str, bool]:
-    """(qualifier, base operator, if_exists) or ConditionError if unknown."""
-    if not isinstance(name, str):
-        raise ConditionError("Invalid Condition operator")
-    qualifier = None
-    rest = name
-    for prefix in _QUALIFIERS:
-        if rest.startswith(prefix):
-            qualifier = prefix[:-1]
-            rest = rest[len(prefix) :]
-            break
-    if_exists = False
-    if rest.endswith("IfExists") and rest != "IfExists":
-        if_exists = True
-        rest = rest[: -len("IfExists")]
-    if rest not in OPERATOR_NAMES or (rest == NULL and (if_exists or qualifier)):
-        raise ConditionError(f"Invalid Condition type : {name}")
-    return qualifier, rest, if_exists
-
-
-def _compile_value(kind: OperatorKind, text: str, use_variables: bool) -> Any:
-    if use_variables and kind.variables:
-        template = parse_template(text)
-        if isinstance(template, Template):
-            return template
-    try:
-        return kind.prepare(text)
-    except (ValueError, binascii.Error) as exc:
-        raise ConditionError(
-            f"Invalid value {text!r} for Condition operator {kind.name}"
-        ) from exc
+def compile_condition(parsed: grammar.ParsedCondition) -> Condition:
+    """A Condition ready to evaluate, from what the grammar parsed."""
+    return Condition(
+        operator=parsed.operator,
+        kind=None if parsed.base == NULL else KINDS[parsed.base],
+        key=parsed.key,
+        raw_values=parsed.raw_values,
+        values=parsed.values,
+        if_exists=parsed.if_exists,
+        qualifier=parsed.qualifier,
+        templated=any(isinstance(v, Template) for v in parsed.values),
+    )
 
 
 def compile_conditions(block: Any, *, use_variables: bool) -> tuple[Condition, ...]:
     """The Condition element as a tuple of ANDed Conditions."""
-    if not isinstance(block, dict):
-        raise ConditionError("Condition must be a JSON object")
-    conditions = []
-    for operator, keys in block.items():
-        qualifier, base, if_exists = split_operator(operator)
-        if not isinstance(keys, dict) or not keys:
-            raise ConditionError(
-                f"Condition operator {operator} must map keys to values"
-            )
-        for key, raw in keys.items():
-            validate_key(key)
-            items = raw if isinstance(raw, list) else [raw]
-            if not items:
-                raise ConditionError(f"Condition key {key} has no values")
-            texts = tuple(scalar_to_str(item) for item in items)
-            if base == NULL:
-                try:
-                    values: tuple[Any, ...] = tuple(parse_bool(t) for t in texts)
-                except ValueError as exc:
-                    raise ConditionError(
-                        "Null condition values must be true or false"
-                    ) from exc
-                kind = None
-            else:
-                kind = KINDS[base]
-                values = tuple(_compile_value(kind, t, use_variables) for t in texts)
-            conditions.append(
-                Condition(
-                    operator=operator,
-                    kind=kind,
-                    key=normalize_key(key),
-                    raw_values=texts,
-                    values=values,
-                    if_exists=if_exists,
-                    qualifier=qualifier,
-                    templated=any(isinstance(v, Template) for v in values),
-                )
-            )
-    return tuple(conditions)
+    parsed = grammar.parse_conditions(block, use_variables=use_variables)
+    return tuple(compile_condition(c) for c in parsed)

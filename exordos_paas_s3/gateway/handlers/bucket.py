@@ -17,9 +17,9 @@ whose Put side is not implemented yet."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
+from exordos_paas_s3 import bucket_rules
 from exordos_paas_s3.gateway import authorization, bucket_access, errors
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.handlers import access_control, integrity, listing
@@ -28,29 +28,11 @@ from exordos_paas_s3.gateway.request import Request, Response, iso8601
 
 LOG = logging.getLogger(__name__)
 
-_BUCKET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
-
 
 def check_bucket_name(name: str) -> None:
-    """The S3 general purpose bucket naming rules (AWS "Bucket naming rules")."""
-    bad = (
-        not 3 <= len(name) <= 63
-        or not set(name) <= _BUCKET_CHARS
-        or not name[0].isalnum()
-        or not name[-1].isalnum()
-        or ".." in name
-        or ".-" in name
-        or "-." in name
-        or name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
-        or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"))
-    )
-    if not bad:
-        try:
-            ipaddress.IPv4Address(name)
-            bad = True
-        except ValueError:
-            pass
-    if bad:
+    """The S3 general purpose bucket naming rules (AWS "Bucket naming rules"),
+    shared with the control plane (``bucket_rules``)."""
+    if bucket_rules.bucket_name_problem(name) is not None:
         raise errors.InvalidBucketName(BucketName=name)
 
 

@@ -203,7 +203,8 @@ def test_instance_needs_an_existing_version(cp_owner):
     "content,reason",
     [
         ("not an object", ""),
-        ({}, "Version"),
+        # no Version reads as 2008-10-17 (IAM, and the gateway's grammar)
+        ({}, "Statement"),
         ({"Version": "2020-01-01", "Statement": []}, "Version"),
         ({"Version": "2012-10-17"}, "Statement"),
         ({"Version": "2012-10-17", "Statement": []}, "Statement"),
