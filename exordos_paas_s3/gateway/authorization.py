@@ -15,7 +15,10 @@
 
 Principals (docs/decisions/0004-authorization.md):
 
-- the instance's root credentials may do everything;
+- the instance's root credentials may do everything an explicit Deny of
+  the bucket policy does not forbid (the account root on AWS); a bucket
+  without a Deny statement costs the root no policy evaluation, and
+  Get/Put/DeleteBucketPolicy stay the root's whatever the policy says;
 - a user of kind "account" (from the identity store) is allowed what its
   attached identity policies or the bucket policy allow, what the ACLs grant
   it, and - as the owner of a bucket it created - everything on that bucket;
@@ -120,6 +123,10 @@ _WRITER_EXTRAS = frozenset({"s3:PutObjectAcl", "s3:PutObjectTagging"})
 # s3:ListBucket permission").
 _LISTABLE_MISS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 _GRANT_HEADERS = tuple(acl_rules.GRANT_HEADERS)
+# What the root may do whatever the bucket policy denies: read, replace and
+# delete the policy, so it can never lock itself out (AWS: "the root user can
+# always delete the bucket policy").
+_ROOT_KEEPS = frozenset({Op.GetBucketPolicy, Op.PutBucketPolicy, Op.DeleteBucketPolicy})
 # Request headers exposed as s3:<header> condition keys when present.
 _HEADER_KEYS = (
     "x-amz-acl",
@@ -290,11 +297,16 @@ class Authorizer:
         (CopyObject's source, each key of DeleteObjects).
         """
         if principal is not None and principal.is_root:
-            # Allowed, but an ACL the bucket forbids is still refused.
-            if bucket is not None and operation in _WRITES:
-                if has_acl_headers(request.headers):
-                    access = await self.cache.get(request.storage, bucket)
-                    self._check_acl_headers(access, request.headers)
+            if bucket is None:
+                return
+            # The root's fast path: one cache lookup, no policy evaluation,
+            # unless the bucket policy has a Deny (or the write sets an ACL).
+            access = await self.cache.get(request.storage, bucket)
+            policy = access.policy
+            if (policy is not None and policy.deny) or (
+                operation in _WRITES and has_acl_headers(request.headers)
+            ):
+                await self._root(operation, principal, access, request, key, version_id)
             return
         if operation is Op.DeleteObjects and key is None:
             # No permission of its own: the handler authorizes
@@ -350,6 +362,42 @@ class Authorizer:
             raise errors.AccessDenied()
         if operation in _WRITES:
             self._check_acl_headers(access, headers)
+
+    async def _root(
+        self,
+        operation: Operation,
+        principal: Principal,
+        access: bucket_access.BucketAccess,
+        request: Request,
+        key: str | None,
+        version_id: str | None,
+    ) -> None:
+        """The root may do everything a Deny of the bucket policy does not
+        forbid (as the account root on AWS); an ACL the bucket forbids is
+        still refused."""
+        policy = access.policy
+        if (
+            policy is not None
+            and policy.deny
+            and operation not in _ROOT_KEEPS
+            and not (operation is Op.DeleteObjects and key is None)
+        ):
+            if key is None:
+                key = request.key
+                version_id = request.query.get("versionId") or None
+            keys = self._keys(operation, request, version_id)
+            if access.needs_object_tags and operation.scope is Scope.OBJECT:
+                keys.update(
+                    await self._existing_tags(request, access.bucket, key, version_id)
+                )
+            for action in actions_for(operation, request.headers, version_id):
+                ctx = self._context(
+                    action, principal, access.bucket, key, operation, keys
+                )
+                if policy_lang.denies(policy, ctx):
+                    raise errors.AccessDenied()
+        if operation in _WRITES and has_acl_headers(request.headers):
+            self._check_acl_headers(access, request.headers)
 
     async def _missing_but_listable(
         self,

@@ -337,6 +337,14 @@ def evaluate(
     return Decision.IMPLICIT_DENY
 
 
+def denies(policy: Policy, ctx: RequestContext) -> bool:
+    """Whether an explicit Deny of ``policy`` matches (the root's check)."""
+    for statement in policy.deny:
+        if statement.matches(ctx):
+            return True
+    return False
+
+
 # -- public policies --
 
 # Keys that, compared to fixed values, pin a "*" grant to known callers
