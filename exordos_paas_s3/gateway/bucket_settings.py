@@ -37,6 +37,7 @@ import json
 import logging
 import typing as tp
 
+from exordos_paas_s3 import bucket_rules
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import policy as policy_lang
 from exordos_paas_s3.gateway import xml as s3xml
@@ -48,10 +49,6 @@ LOG = logging.getLogger(__name__)
 DOC_POLICY = "policy"
 DOC_DEFAULT_RETENTION = object_lock.DOC_CONFIG
 DOC_QUOTA = "quota"
-
-RETENTION_MODES = ("GOVERNANCE", "COMPLIANCE")
-# S3 caps a default retention period at 100 years (PutObjectLockConfiguration).
-MAX_RETENTION_DAYS = 36500
 
 
 class InvalidSettings(ValueError):
@@ -72,43 +69,52 @@ class Settings:
 
     @classmethod
     def from_body(cls, body: tp.Mapping[str, tp.Any]) -> Settings:
-        """Validate the JSON body of ``PUT /v1/buckets/{name}``."""
+        """Validate the JSON body of ``PUT /v1/buckets/{name}``.
+
+        The rules are ``bucket_rules``: the control plane checks a bucket
+        with the same function, so it never sends what this refuses.
+        """
         allowed = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise InvalidSettings(f"unknown field(s): {', '.join(unknown)}")
-        for name in ("versioning", "object_lock", "public"):
-            if name in body and type(body[name]) is not bool:
-                raise InvalidSettings(f"field {name} must be a bool")
-        quota = body.get("quota_bytes", 0)
-        if type(quota) is not int or quota < 0:
-            raise InvalidSettings("quota_bytes must be an integer >= 0 (0: no quota)")
+        public = body.get("public", False)
+        if type(public) is not bool:
+            raise InvalidSettings("field public must be a bool")
         retention = body.get("retention")
-        if retention is not None:
-            retention = _check_retention(retention)
-        settings = cls(
+        if retention is not None and (
+            not isinstance(retention, dict) or set(retention) != {"mode", "days"}
+        ):
+            raise InvalidSettings(
+                'retention must be {"mode": ..., "days": ...} or null'
+            )
+        problem = bucket_rules.settings_problem(
             versioning=body.get("versioning", False),
             object_lock=body.get("object_lock", False),
-            retention=retention,
-            quota_bytes=quota,
-            public=body.get("public", False),
+            retention_mode=retention["mode"] if retention else None,
+            retention_days=retention["days"] if retention else None,
+            quota_bytes=body.get("quota_bytes", 0),
         )
-        if settings.object_lock and not settings.versioning:
-            raise InvalidSettings("object lock requires versioning to be enabled")
-        if settings.retention and not settings.object_lock:
-            raise InvalidSettings("a default retention requires object lock")
-        return settings
+        if problem is not None:
+            setting, reason = problem
+            raise InvalidSettings(f"{_BODY_FIELDS[setting]}: {reason}")
+        return cls(
+            versioning=body.get("versioning", False),
+            object_lock=body.get("object_lock", False),
+            retention=dict(retention) if retention else None,
+            quota_bytes=body.get("quota_bytes", 0),
+            public=public,
+        )
 
 
-def _check_retention(value: tp.Any) -> dict[str, tp.Any]:
-    if not isinstance(value, dict) or set(value) != {"mode", "days"}:
-        raise InvalidSettings('retention must be {"mode": ..., "days": ...} or null')
-    mode, days = value["mode"], value["days"]
-    if mode not in RETENTION_MODES:
-        raise InvalidSettings(f"retention mode must be one of {RETENTION_MODES}")
-    if type(days) is not int or not 1 <= days <= MAX_RETENTION_DAYS:
-        raise InvalidSettings(f"retention days must be 1..{MAX_RETENTION_DAYS}")
-    return {"mode": mode, "days": days}
+# bucket_rules' setting names as this body spells them.
+_BODY_FIELDS = {
+    bucket_rules.VERSIONING: "versioning",
+    bucket_rules.OBJECT_LOCK: "object_lock",
+    bucket_rules.RETENTION_MODE: "retention.mode",
+    bucket_rules.RETENTION_DAYS: "retention.days",
+    bucket_rules.QUOTA_BYTES: "quota_bytes",
+}
 
 
 async def _doc_json(storage: storage_base.Storage, bucket: str, name: str) -> tp.Any:
