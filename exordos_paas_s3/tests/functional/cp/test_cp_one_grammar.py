@@ -366,6 +366,7 @@ SETTINGS = [
     {"default_retention_mode": "GOVERNANCE", "default_retention_days": 1},
     {"quota_bytes": -1},
     {"quota_bytes": 2**63 - 1},
+    {"quota_bytes": 2**63},
     {"versioning_enabled": "false"},
 ]
 
