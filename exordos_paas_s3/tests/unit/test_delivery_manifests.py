@@ -88,6 +88,16 @@ def test_manifest_name_is_one_static_line(template):
     assert names == [f'name: "{template.removesuffix(".yaml.j2")}"']
 
 
+@pytest.mark.parametrize("template", all_templates())
+def test_the_cli_reads_the_element_name_from_the_template(template):
+    # The CLI's own reading (exordos.builder.base.Element.name): a statement
+    # that eats the newline before `name:` hides the line from it.
+    from exordos.builder import base as cli_builder
+
+    element = cli_builder.Element(manifest=pathlib.Path("manifests") / template)
+    assert element.name(ROOT / "exordos") == template.removesuffix(".yaml.j2")
+
+
 def s3aas_iam(manifest: dict) -> tuple[set[str], dict[str, set[str]]]:
     resources = manifest["resources"]
     perms = resources["$core.iam.permissions"]

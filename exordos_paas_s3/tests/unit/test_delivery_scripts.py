@@ -82,9 +82,19 @@ def test_exordos_yaml_builds_the_s3aas_element_with_the_dp_image():
     (image,) = s3aas["images"]
     assert image["name"] == "exordos-s3-dp"
     assert (ROOT / "exordos" / image["script"]) == IMAGES / "install.sh"
-    (artifact,) = s3aas["artifacts"]
-    assert artifact["name"] == "pypi_package"
-    assert os.access(ROOT / "exordos" / artifact["script"], os.X_OK)
+    artifacts = {a.get("name") or a["path"]: a for a in s3aas["artifacts"]}
+    assert set(artifacts) == {
+        "pypi_package",
+        "openapi",
+        "artifacts/icon.jpg",
+        "artifacts/preview-1.jpg",
+        "artifacts/preview-2.jpg",
+    }
+    for name in ("pypi_package", "openapi"):
+        assert os.access(ROOT / "exordos" / artifacts[name]["script"], os.X_OK)
+    for path in ("icon.jpg", "preview-1.jpg", "preview-2.jpg"):
+        # JPEG files: they start with the SOI marker.
+        assert (ROOT / "exordos" / "artifacts" / path).read_bytes()[:2] == b"\xff\xd8"
     (dep,) = build["deps"]
     assert dep["dst"] == "/opt/exordos-s3/payload"
     for manifest in elements:
