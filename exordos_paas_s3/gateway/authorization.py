@@ -385,17 +385,31 @@ class Authorizer:
             if key is None:
                 key = request.key
                 version_id = request.query.get("versionId") or None
-            keys = self._keys(operation, request, version_id)
-            if access.needs_object_tags and operation.scope is Scope.OBJECT:
-                keys.update(
-                    await self._existing_tags(request, access.bucket, key, version_id)
+            actions = actions_for(operation, request.headers, version_id)
+            # Most requests fall outside every Deny by action or resource
+            # alone: then the condition keys are never built.
+            actions = tuple(
+                action
+                for action in actions
+                if policy_lang.deny_may_apply(
+                    policy,
+                    self._context(action, principal, access.bucket, key, operation, {}),
                 )
-            for action in actions_for(operation, request.headers, version_id):
-                ctx = self._context(
-                    action, principal, access.bucket, key, operation, keys
-                )
-                if policy_lang.denies(policy, ctx):
-                    raise errors.AccessDenied()
+            )
+            if actions:
+                keys = self._keys(operation, request, version_id)
+                if access.needs_object_tags and operation.scope is Scope.OBJECT:
+                    keys.update(
+                        await self._existing_tags(
+                            request, access.bucket, key, version_id
+                        )
+                    )
+                for action in actions:
+                    ctx = self._context(
+                        action, principal, access.bucket, key, operation, keys
+                    )
+                    if policy_lang.denies(policy, ctx):
+                        raise errors.AccessDenied()
         if operation in _WRITES and has_acl_headers(request.headers):
             self._check_acl_headers(access, request.headers)
 

@@ -230,6 +230,20 @@ class Statement:
                 return False
         return True
 
+    def may_match(self, ctx: RequestContext) -> bool:
+        """False when the action, principal or resource already rule the
+        statement out; conditions (and templated resources, whose variables
+        may name request keys ``ctx`` lacks) are not looked at."""
+        values = ctx.values
+        if self.actions.matches(ctx.action_lower, values) == self.not_action:
+            return False
+        if self.principals is not None:
+            if self.principals.matches(ctx) == self.not_principal:
+                return False
+        if self.resources.templates:
+            return True
+        return self.resources.matches(ctx.resource, values) != self.not_resource
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Policy:
@@ -341,6 +355,15 @@ def denies(policy: Policy, ctx: RequestContext) -> bool:
     """Whether an explicit Deny of ``policy`` matches (the root's check)."""
     for statement in policy.deny:
         if statement.matches(ctx):
+            return True
+    return False
+
+
+def deny_may_apply(policy: Policy, ctx: RequestContext) -> bool:
+    """Whether some Deny of ``policy`` could match a request like ``ctx``
+    whatever its condition keys: lets the caller skip building them."""
+    for statement in policy.deny:
+        if statement.may_match(ctx):
             return True
     return False
 
