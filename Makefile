@@ -2,7 +2,8 @@
 SHELL := bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXORDOS ?= exordos
+# The CLI (3.2.29, installed into .venv by `make setup`), else one on PATH.
+EXORDOS ?= $(if $(wildcard $(VENV)/bin/exordos),$(VENV)/bin/exordos,exordos)
 SSH_KEY ?= $(wildcard ~/.ssh/id_ed25519.pub)
 # make build: REPOSITORY is the CLI's --manifest-var repository, the element
 # repository it validates the manifests against (their requirements: core,

@@ -17,6 +17,7 @@ script's format-once rule, and the exordos.yaml build configuration."""
 import logging
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -170,3 +171,33 @@ def test_data_disk_with_another_filesystem_is_left_untouched(tmp_path):
     assert "refusing" in result.stderr
     assert blkid(disk, "TYPE") == "ext2" and blkid(disk, "UUID") == uuid
     assert not (tmp_path / "fstab").exists()
+
+
+def readme_delivery_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Building and installing into Exordos Core")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_readme_delivery_steps_name_existing_make_targets():
+    makefile = (ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"(?m)^([a-z][a-z-]*):", makefile))
+    named = set(re.findall(r"\bmake ([a-z][a-z-]*)", readme_delivery_section()))
+    assert named, "the section names no make target"
+    assert named <= targets, named - targets
+
+
+def test_readme_and_makefile_use_only_options_the_cli_has():
+    # CLI 3.2.29: `ee install` has no --repository (the issue's first error).
+    # The CLI's modules import each other in the order its entry point does.
+    from exordos.cmd import cli  # noqa: F401
+    from exordos.cmd.em.elements import commands as ee
+    from exordos.cmd.repo import commands as repo
+
+    install = {o for p in ee.install_cmd.params for o in p.opts}
+    add = {o for p in repo.repository_add_cmd.params for o in p.opts}
+    text = readme_delivery_section() + (ROOT / "Makefile").read_text()
+    for line in re.findall(r"ee install [^\n]*", text):
+        assert set(re.findall(r"(?<!\S)--?[a-z][a-z-]*", line)) <= install, line
+    for line in re.findall(r"repo add [^\n]*", text):
+        assert set(re.findall(r"(?<!\S)--?[a-z][a-z-]*", line)) <= add, line
