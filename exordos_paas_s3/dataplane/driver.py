@@ -52,6 +52,10 @@ FIRST_RETRY = 5.0
 MAX_RETRY = 300.0
 
 
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 class _Failure(tp.NamedTuple):
     digest: str
     reason: str
@@ -99,6 +103,12 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         self._records: dict[str, dict[str, tp.Any]] = {}
         self._failures: dict[tuple[str, str], _Failure] = {}
         self._writes_done = 0
+        # The gateway's health as this driver last saw it: {"healthy",
+        # "since" (UTC, when it became so), "reason"}; None before any look.
+        self._health: dict[str, tp.Any] | None = None
+        # uuid -> the item sections of the last report made while the
+        # gateway answered: what a report says of items while it does not.
+        self._last_items: dict[str, dict[str, dict[str, tp.Any]]] = {}
 
     @property
     def writes(self) -> int:
@@ -150,6 +160,7 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         # and its data go with the VM. Nothing on the gateway is destroyed
         # here: a node state dropped by mistake must not wipe tenant data.
         self._check_capability(resource.kind)
+        self._last_items.pop(str(resource.uuid), None)
         if self._records.pop(str(resource.uuid), None) is not None:
             self._save_records()
 
@@ -286,17 +297,26 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         report: dict[str, tp.Any] = {
             "uuid": uid,
             "instance": target.get("instance"),
+            "gateway": dict(self._health or {}),
         }
         if actual is None:
+            # Nothing can be read: an item keeps what the gateway last said
+            # of it (for the same spec); anything else waits for the gateway.
+            last = self._last_items.get(uid, {})
+            waiting = f"waiting for the gateway: {unreachable}"
             for section in (*ns.SECTIONS, ns.DELETED_BUCKETS):
-                report[section] = {
-                    item_uid: {
-                        "status": ns.ERROR,
-                        "reason": unreachable,
-                        "digest": ns.item_digest(spec),
-                    }
-                    for item_uid, spec in (target.get(section) or {}).items()
-                }
+                items = {}
+                for item_uid, spec in (target.get(section) or {}).items():
+                    digest = ns.item_digest(spec)
+                    known = (last.get(section) or {}).get(item_uid)
+                    if known is None or known.get("digest") != digest:
+                        known = {
+                            "status": ns.IN_PROGRESS,
+                            "reason": waiting,
+                            "digest": digest,
+                        }
+                    items[item_uid] = known
+                report[section] = items
             report.update(status=ns.ERROR, reason=unreachable, pending_deletes=[])
             return report, False
 
@@ -365,6 +385,9 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
             status = ns.ACTIVE
         report["status"] = status
         report["reason"] = ""
+        self._last_items[uid] = {
+            section: report[section] for section in (*ns.SECTIONS, ns.DELETED_BUCKETS)
+        }
         return report, status == ns.ACTIVE
 
     # -- plumbing ---------------------------------------------------------
@@ -388,14 +411,38 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         return gc.GatewayAdminClient(endpoint), ""
 
     def _read_actual(self) -> tuple[dict[str, tp.Any] | None, str]:
+        """The gateway's state, or None and why not; the health probe too."""
         if self._client is None:
-            return None, self._client_error or "gateway is not configured yet"
+            reason = self._client_error or "gateway is not configured yet"
+            self._seen(False, reason)
+            return None, reason
         try:
-            return self._client.get_state(), ""
+            if self._health is not None and not self._health["healthy"]:
+                # Known down: a short look first, so that a hung gateway
+                # costs PROBE_TIMEOUT a cycle, not the state read's timeout.
+                self._client.probe()
+            actual = self._client.get_state()
         except gc.AdminUnavailable as exc:
-            return None, str(exc)
+            reason = str(exc)
         except gc.AdminError as exc:
-            return None, f"gateway admin API refused the state read: {exc}"
+            reason = f"gateway admin API refused the state read: {exc}"
+        else:
+            self._seen(True, "")
+            return actual, ""
+        self._seen(False, reason)
+        return None, reason
+
+    def _seen(self, healthy: bool, reason: str) -> None:
+        """Record the gateway's health; ``since`` moves only when it flips."""
+        health = self._health
+        if health is not None and health["healthy"] == healthy:
+            health["reason"] = reason
+            return
+        self._health = {"healthy": healthy, "since": _utc_now(), "reason": reason}
+        if healthy:
+            LOG.info("gateway answers%s", "" if health is None else " again")
+        else:
+            LOG.warning("gateway not answering: %s", reason)
 
     def _load_records(self) -> dict[str, dict[str, tp.Any]]:
         try:

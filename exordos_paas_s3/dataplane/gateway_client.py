@@ -34,6 +34,9 @@ LOG = logging.getLogger(__name__)
 
 API_PREFIX = "/v1"
 DEFAULT_TIMEOUT = 10.0
+# A gateway that is known down is probed with this first: a stopped process
+# still accepts connections and would hold the state read its whole timeout.
+PROBE_TIMEOUT = 2.0
 
 
 class AdminError(Exception):
@@ -140,6 +143,20 @@ class GatewayAdminClient:
     def get_state(self) -> dict[str, tp.Any]:
         """Users, keys (no secrets), policies, attachments and buckets."""
         return self._request("GET", "/state")
+
+    def probe(self, timeout: float = PROBE_TIMEOUT) -> None:
+        """Raise AdminUnavailable unless ``GET /v1/health`` answers 200 in time."""
+        try:
+            resp = self._session.get(self._base + "/health", timeout=timeout)
+        except requests.RequestException as exc:
+            raise AdminUnavailable(
+                f"admin API at {self._endpoint.url} unreachable: {type(exc).__name__}"
+            ) from None
+        if resp.status_code != 200:
+            raise AdminUnavailable(
+                f"admin API at {self._endpoint.url} health check answered "
+                f"{resp.status_code}"
+            )
 
     # -- users and keys -----------------------------------------------------
 

@@ -54,6 +54,15 @@ SMALL_BODY = 64 * 1024
 
 _XML_TYPE = b"application/xml"
 
+# ``curl http://<node>:9000/health`` (the seed's troubleshooting line). On S3
+# the same path is ListObjects of a bucket named "health", so only a request
+# that cannot be one of a tenant's is answered here: GET or HEAD, path-style,
+# no query string, no credentials. Anything signed, presigned or
+# virtual-hosted keeps its S3 meaning (docs/operations.md, "Health").
+HEALTH_PATH = "/health"
+_HEALTH_BODY = b'{"status":"ok"}'
+_JSON_TYPE = b"application/json"
+
 
 class ClientDisconnected(Exception):
     """The client went away while we were reading its body."""
@@ -162,6 +171,10 @@ class S3App:
         if kind != "http":
             return
         request_id = "%s%08X" % (self._id_prefix, next(self._ids) & 0xFFFFFFFF)
+        # One string compare per request; the rest only for "/health".
+        if scope["path"] == HEALTH_PATH and self._health_probe(scope):
+            await self._send_health(scope, send, request_id)
+            return
         req = None
         body = _Body(receive)
         try:
@@ -197,6 +210,41 @@ class S3App:
             req.resource if req is not None else scope.get("path", "-"),
             response.status,
         )
+
+    # --- health ------------------------------------------------------------
+
+    def _health_probe(self, scope) -> bool:
+        """True for an anonymous path-style GET/HEAD /health (see HEALTH_PATH)."""
+        if scope["method"] not in ("GET", "HEAD") or scope.get("query_string"):
+            return False
+        if _has_body(scope):
+            return False  # not a probe; S3 reads (or refuses) the body
+        host = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return False
+            if name == b"host":
+                host = value.decode("latin-1")
+        # Host "bucket.<domain>" makes the path a key of that bucket.
+        return not self.router.bucket_from_host(host)
+
+    async def _send_health(self, scope, send, request_id: str) -> None:
+        """The listener and its event loop answer: that is what a probe asks."""
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"x-amz-request-id", request_id.encode()),
+                    (b"x-amz-id-2", self._host_id_b),
+                    (b"content-type", _JSON_TYPE),
+                    (b"content-length", str(len(_HEALTH_BODY)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        body = b"" if scope["method"] == "HEAD" else _HEALTH_BODY
+        await send({"type": "http.response.body", "body": body})
 
     # --- the pipeline ------------------------------------------------------
 

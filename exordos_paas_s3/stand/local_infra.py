@@ -58,6 +58,16 @@ NODE_SET = "node_set"
 CONFIG = "config"
 STATE_FILE = "infra.json"
 
+# Supervision, as systemd does for exordos-s3-gateway.service on a VM
+# (Restart=always): a gateway that dies by itself is started again after
+# RESTART_FIRST seconds, doubling up to RESTART_MAX while it keeps dying
+# within STABLE_AFTER seconds of its start, so one that cannot start does
+# not spin. (The unit retries every RestartSec: Debian 12's systemd has no
+# RestartSteps= for a growing pause.)
+RESTART_FIRST = 1.0
+RESTART_MAX = 60.0
+STABLE_AFTER = 30.0
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -71,8 +81,18 @@ def node_uuids(node_set_uuid: sys_uuid.UUID | str, replicas: int) -> list[str]:
     return [str(sys_uuid.uuid5(base, f"local-node-{i}")) for i in range(replicas)]
 
 
+def _exit_story(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
 class LocalNode:
-    """One node: a directory, two ports, and at most one gateway process."""
+    """One node: a directory, two ports, and at most one gateway process,
+    supervised (:meth:`supervise`) while it is wanted."""
 
     def __init__(self, root: str, node_uuid: str) -> None:
         self.uuid = node_uuid
@@ -80,7 +100,15 @@ class LocalNode:
         self.data_dir = os.path.join(self.dir, "data")
         self.conf_path = os.path.join(self.dir, "gateway.conf")
         self.log_path = os.path.join(self.dir, "gateway.log")
+        # The running gateway's pid, for an operator (kill, strace, gdb).
+        self.pid_path = os.path.join(self.dir, "gateway.pid")
         self.proc: subprocess.Popen | None = None
+        # Started and not stopped on purpose: a dead process is restarted.
+        self.wanted = False
+        self.restarts = 0
+        self._started_at = 0.0
+        self._delay = 0.0
+        self._restart_at: float | None = None
         os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
         ports_path = os.path.join(self.dir, "ports.json")
         try:
@@ -134,6 +162,11 @@ class LocalNode:
             start_new_session=True,
         )
         log.close()
+        self.wanted = True
+        self._started_at = time.monotonic()
+        self._restart_at = None
+        with open(self.pid_path, "w", encoding="utf-8") as f:
+            f.write(f"{self.proc.pid}\n")
 
         # Ready when both listeners accept, as a notify-type unit would say;
         # the node's agent must not report a gateway that is still starting.
@@ -158,7 +191,41 @@ class LocalNode:
         except OSError:
             return False
 
+    def supervise(self, now: float | None = None) -> None:
+        """Start the gateway again if it died by itself (after a pause)."""
+        if not self.wanted or self.proc is None or self.proc.poll() is None:
+            return
+        now = time.monotonic() if now is None else now
+        if self._restart_at is None:
+            ran = now - self._started_at
+            if ran >= STABLE_AFTER or not self._delay:
+                self._delay = RESTART_FIRST
+            else:
+                self._delay = min(self._delay * 2, RESTART_MAX)
+            self._restart_at = now + self._delay
+            LOG.warning(
+                "node %s: gateway (pid %s) %s after %.1f s; restarting in %.0f s",
+                self.uuid,
+                self.proc.pid,
+                _exit_story(self.proc.returncode),
+                ran,
+                self._delay,
+            )
+            return
+        if now < self._restart_at:
+            return
+        self.restarts += 1
+        self.start()
+        LOG.warning(
+            "node %s: gateway restarted (pid %s, restart %d)",
+            self.uuid,
+            self.proc.pid if self.proc is not None else "-",
+            self.restarts,
+        )
+
     def stop(self, timeout: float = 15.0) -> None:
+        self.wanted = False
+        self._restart_at = None
         if self.proc is None:
             return
         if self.proc.poll() is None:
@@ -170,6 +237,10 @@ class LocalNode:
                 self.proc.wait()
         LOG.info("node %s: gateway stopped", self.uuid)
         self.proc = None
+        try:
+            os.unlink(self.pid_path)
+        except FileNotFoundError:
+            pass
 
     def restart(self) -> None:
         self.stop()
@@ -226,14 +297,21 @@ class LocalInfraCapabilityDriver(driver_base.AbstractCapabilityDriver):
             for node in self._nodes.values():
                 node.stop()
 
+    def supervise(self) -> None:
+        """Restart the gateways that died (the stand loop calls it)."""
+        with self._lock:
+            for node in self._nodes.values():
+                node.supervise()
+
     def nodes(self) -> dict[str, LocalNode]:
         with self._lock:
             return dict(self._nodes)
 
     def node_agents(self) -> list[agent_service.UniversalAgentService]:
-        """The data-plane agents of the running nodes. Every node's agent is
-        registered on first sight, before its gateway runs, so the PaaS
-        builder can schedule to it at once."""
+        """The data-plane agents of the configured nodes. Every node's agent
+        is registered on first sight, before its gateway runs, so the PaaS
+        builder can schedule to it at once. As on a VM, the agent of a node
+        runs whether its gateway answers or not: it reports which."""
         with self._lock:
             agents = []
             for node_uuid, node in self._nodes.items():
@@ -246,7 +324,7 @@ class LocalInfraCapabilityDriver(driver_base.AbstractCapabilityDriver):
                         LOG.exception("node %s: agent registration failed", node_uuid)
                         continue
                     self._agents[node_uuid] = agent
-                if node.running():
+                if node.configured():
                     agents.append(agent)
             return agents
 

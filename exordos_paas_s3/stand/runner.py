@@ -280,6 +280,8 @@ class Stand:
             started = time.monotonic()
             self._guard(scheduler, scheduler._iteration)
             self._guard(infra_agent, infra_agent._iteration)
+            # What systemd does on a VM: a gateway that died is restarted.
+            self._guard(self.infra_driver, self.infra_driver.supervise)
             # Node agents register before the builders schedule to them.
             for agent in self.infra_driver.node_agents():
                 if self._stop.is_set():

@@ -163,7 +163,76 @@ def _node_report(state: paas_models.S3NodeState | None) -> dict | None:
     report = {section: state.section(section) for section in ns.SECTIONS}
     report[ns.DELETED_BUCKETS] = state.section(ns.DELETED_BUCKETS)
     report["status"], report["reason"] = state.status, state.reason
+    report["gateway"] = dict(state.gateway or {})
     return report
+
+
+def node_labels(node_set: tp.Any, nodes: tp.Sequence[str]) -> list[str]:
+    """How a reason names each node: its uuid, and its address when known."""
+    known = (node_set.nodes or {}) if node_set is not None else {}
+    labels = []
+    for node in nodes:
+        ipv4 = (known.get(node) or {}).get("ipv4")
+        labels.append(f"node {node} ({ipv4})" if ipv4 else f"node {node}")
+    return labels
+
+
+def node_down(report: dict | None) -> str:
+    """Why the node's gateway cannot serve, or "" while it can (or has not
+    reported yet). From the report's health; a report without one (a driver
+    before health) says so only by its reason."""
+    if report is None:
+        return ""
+    health = report.get("gateway") or {}
+    if health.get("healthy") is False:
+        down = "gateway not answering"
+        if health.get("since"):
+            down += f" since {health['since']}"
+        if health.get("reason"):
+            down += f" ({health['reason']})"
+        return down
+    if not health and report.get("status") == ERROR and report.get("reason"):
+        return str(report["reason"])
+    return ""
+
+
+def waiting_reason(
+    section: str,
+    uid: str,
+    spec: tp.Mapping[str, tp.Any],
+    reports: tp.Sequence[dict | None],
+    downs: tp.Sequence[str],
+) -> str:
+    """Why a child that is not applied yet waits: the down nodes that have
+    not applied its current spec (``downs``: "node X: why", or "" when up)."""
+    digest = ns.item_digest(spec)
+    waits = []
+    for report, down in zip(reports, downs, strict=True):
+        if not down:
+            continue
+        item = ((report or {}).get(section) or {}).get(uid) or {}
+        if item.get("digest") == digest and item.get("status") == ns.ACTIVE:
+            continue
+        waits.append(down)
+    return "waiting for " + "; ".join(waits) if waits else ""
+
+
+def instance_status(
+    reports: tp.Sequence[dict | None],
+    downs: tp.Sequence[str],
+    errors: tp.Sequence[str],
+) -> tuple[str, str]:
+    """(status, reason) of an instance whose nodes are all built."""
+    down = [d for d in downs if d]
+    if down:
+        # A node whose gateway does not serve: the service is not all there.
+        # The platform has no DEGRADED status: ERROR, naming the nodes.
+        return ERROR, "; ".join([*down, *errors])
+    if any(r is None for r in reports):
+        return IN_PROGRESS, ""
+    # The gateways run. A resource they cannot apply is that resource's
+    # ERROR; the instance repeats the reasons, not the state.
+    return ACTIVE, "; ".join(errors)
 
 
 class S3PaaSBuilder(paas_builder.PaaSBuilder):
@@ -219,7 +288,15 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
             )
             for node in nodes
         ]
-        self._update_statuses(instance, sections, rows, reports, ready, deletion_errors)
+        self._update_statuses(
+            instance,
+            sections,
+            rows,
+            reports,
+            ready,
+            deletion_errors,
+            labels=node_labels(node_set, nodes),
+        )
         return states
 
     def pre_delete_instance_resource(self, resource: tp.Any) -> None:
@@ -283,12 +360,24 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
         reports: list[dict | None],
         node_set_ready: bool,
         deletion_errors: tp.Sequence[str] = (),
+        labels: tp.Sequence[str] = (),
     ) -> None:
         node_reports = reports if node_set_ready else []
+        # "node X: gateway not answering since T (why)" per node, "" if up.
+        labels = list(labels) or [f"node {i + 1}" for i in range(len(reports))]
+        downs = [
+            f"{label}: {down}" if down else ""
+            for label, down in zip(
+                labels, (node_down(r) for r in node_reports), strict=False
+            )
+        ]
         errors = list(deletion_errors)
         for section, items in sections.items():
             for uid, spec in items.items():
                 status, reason = child_status(section, uid, spec, node_reports)
+                if status == IN_PROGRESS and not reason and any(downs):
+                    reason = waiting_reason(section, uid, spec, node_reports, downs)
+                reason = reason[:1024]  # the column's size
                 row = rows[section][uid]
                 changed = row.status != status or row.reason != reason
                 if section == ns.BUCKETS:
@@ -307,14 +396,5 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
         if not node_set_ready:
             # The infra builder owns the status until the nodes are up.
             return
-        down = [r["reason"] for r in reports if r is not None and r.get("reason")]
-        if any(r is None for r in reports):
-            status, reason = IN_PROGRESS, ""
-        elif down:
-            # A node whose gateway does not answer: the service is not there.
-            status, reason = ERROR, down[0]
-        else:
-            # The gateways run. A resource they cannot apply is that
-            # resource's ERROR; the instance repeats the reasons, not the state.
-            status, reason = ACTIVE, "; ".join(errors)
+        status, reason = instance_status(reports, downs, errors)
         instance.status, instance.reason = status, reason[:1024]

@@ -130,7 +130,8 @@ class S3NodeState(
     """One gateway node's desired state (``node_state``), for its agent.
 
     The uuid is the node's agent uuid, so scheduling is the identity.
-    ``reason`` and ``pending_deletes`` only come back in the driver's report.
+    ``reason``, ``pending_deletes`` and ``gateway`` (the gateway's health:
+    healthy, since, reason) only come back in the driver's report.
     """
 
     status = properties.property(
@@ -146,6 +147,7 @@ class S3NodeState(
     deleted_buckets = properties.property(ra_types.Dict(), default=dict)
     reason = properties.property(ra_types.String(), default="")
     pending_deletes = properties.property(ra_types.List(), default=list)
+    gateway = properties.property(ra_types.Dict(), default=dict)
 
     @classmethod
     def get_resource_kind(cls) -> str:
