@@ -19,8 +19,9 @@ with actions create/read/update/delete, plus the field-write actions in
 ``iam.FIELD_WRITE_ACTIONS`` checked whenever a request sets such a field.
 """
 
-import json
 import logging
+import sys
+import uuid as sys_uuid
 
 from gcl_iam import controllers as iam_controllers
 from gcl_iam import exceptions as iam_exc
@@ -31,11 +32,12 @@ from restalchemy.api import field_permissions as field_p
 from restalchemy.api import packers as ra_packers
 from restalchemy.api import resources as ra_resources
 from restalchemy.common import exceptions as ra_exc
+from restalchemy.dm import filters as dm_filters
 from restalchemy.dm import types as ra_types
 from restalchemy.storage import exceptions as storage_exc
 from restalchemy.storage.sql import engines
 
-from exordos_paas_s3.controlplane import iam, validation
+from exordos_paas_s3.controlplane import iam, input_rules, validation
 from exordos_paas_s3.controlplane.dm import models
 from exordos_paas_s3.controlplane.paas import models as paas_models
 
@@ -85,9 +87,62 @@ class S3Controller(ra_controllers.RoutesListController):
 
     __TARGET_PATH__ = "/v1/types/s3/"
 
+    def get(self, uuid, **kwargs):
+        # RestAlchemy takes /v1/types/s3/<name> (and <name>/...) for a
+        # resource of this list and answers 501 with a traceback in the log:
+        # it is a path that does not exist.
+        raise input_rules.UnknownPath(
+            path=f"{self.__TARGET_PATH__}{input_rules.shorten(str(uuid))}"
+        )
+
+
+# A reference is a URI of this API: a few path segments and uuids.
+_MAX_URI_CHARS = 1024
+
+
+def _bound(limit) -> str:
+    """A type's limit for a message: RestAlchemy marks "none" with inf or
+    sys.maxsize."""
+    if isinstance(limit, float) or limit >= sys.maxsize:
+        return "unlimited"
+    return str(limit)
+
+
+def _is_uuid_text(value) -> bool:
+    if not isinstance(value, str) or len(value) > 64:
+        return False
+    try:
+        sys_uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
 
 class _PolicyMixin:
     __policy_service_name__ = iam.SERVICE_NAME
+
+    # Any RestAlchemy message that escapes a controller is cut short: some
+    # repeat the whole value they refused (input_rules.MAX_MESSAGE_CHARS).
+    def do_collection(self, parent_resource=None):
+        try:
+            return super().do_collection(parent_resource)
+        except ra_exc.RestAlchemyException as e:
+            input_rules.cap_message(e)
+            raise
+
+    def do_resource(self, uuid, parent_resource=None):
+        try:
+            return super().do_resource(uuid, parent_resource)
+        except ra_exc.RestAlchemyException as e:
+            input_rules.cap_message(e)
+            raise
+
+    def get_resource_by_uuid(self, uuid, parent_resource=None):
+        try:
+            return super().get_resource_by_uuid(uuid, parent_resource)
+        except ra_exc.RestAlchemyException as e:
+            input_rules.cap_message(e)
+            raise
 
     def get_packer(self, content_type, resource_type=None):
         # RestAlchemy raises a bare Exception (a 500) for a body in a type
@@ -100,34 +155,165 @@ class _PolicyMixin:
                     content_type=content_type,
                     supported=", ".join(sorted(ra_packers.packer_mapping)),
                 ) from None
-            self._check_body_is_object(content_type)
+            # Called for the request body and again for the answer; the
+            # answer's call has nothing to check.
+            if not getattr(self, "_body_checked", False):
+                self._body_checked = True
+                body = self._checked_json_body()
+                if body is not None:
+                    self._check_raw_fields(body)
         return super().get_packer(content_type, resource_type)
 
-    def _check_body_is_object(self, content_type):
+    def _read_body_bounded(self):
+        """Make sure the body is at most MAX_BODY_BYTES, reading no more than
+        that: a declared Content-Length is judged before anything is read,
+        and a body without one (chunked) is read up to the limit only."""
+        request = self._req
+        limit = input_rules.MAX_BODY_BYTES
+        length = request.content_length
+        if length is not None:
+            if length > limit:
+                raise input_rules.BodyTooLarge(limit=limit)
+            return
+        if not request.is_body_readable or request.is_body_seekable:
+            return
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = request.body_file_raw.read(min(64 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise input_rules.BodyTooLarge(limit=limit)
+        # The body, now with a length, for whoever reads it next.
+        request.body = b"".join(chunks)
+
+    def _checked_json_body(self):
+        """The request's JSON body as a dict (None for a method or a content
+        type without one), checked for size, syntax, depth and shape."""
+        if self._req.method not in ("POST", "PUT", "PATCH"):
+            return None
+        self._read_body_bounded()
+        content_type = ra_packers.get_content_type(self._req.headers)
+        if ra_packers.parse_content_type(content_type) != "application/json":
+            return None
+        raw = self._req.body
+        if not raw:
+            return None
+        body = input_rules.parse_json_body(raw)
         # The JSON packer assumes an object and fails with a TypeError (a
         # 500) on `[]` or `"x"`; a resource body is always an object.
-        if self._req.method not in ("POST", "PUT") or not self._req.body:
-            return
-        if ra_packers.parse_content_type(content_type) != "application/json":
-            return
-        try:
-            body = json.loads(self._req.body)
-        except ValueError:
-            return  # the packer answers 400 for text that is not JSON
         if not isinstance(body, dict):
             raise validation.InvalidBody(reason="the body must be a JSON object")
+        return body
+
+    def _check_raw_fields(self, body):
+        """Judge each field by the JSON the client sent, before RestAlchemy
+        converts it (it turns "no" into True for a boolean)."""
+        known = {
+            prop.api_name: name
+            for name, prop in self.get_resource().get_fields_by_request(self._req)
+        }
         creators = self.model.properties.properties
-        for name, value in body.items():
-            creator = creators.get(name)
-            if creator is None or isinstance(
-                creator.get_property_type(), ra_types.BaseType
-            ):
-                continue
-            # A reference is the URI of the resource it refers to.
-            if not isinstance(value, str):
+        for api_name, value in body.items():
+            name = known.get(api_name)
+            if name is None:
                 raise validation.InvalidField(
-                    field=name, reason="a reference is the URI of a resource"
+                    field=input_rules.shorten(api_name),
+                    reason=f"a {self.model.__name__} has no such field",
                 )
+            if name not in creators:
+                continue  # a custom property: RestAlchemy's to judge
+            problem = self._raw_value_problem(
+                name, creators[name].get_property_type(), value
+            )
+            if problem:
+                raise validation.InvalidField(field=name, reason=problem)
+
+    def _raw_value_problem(self, name, property_type, value):
+        if not isinstance(property_type, ra_types.BaseType):
+            return self._reference_problem(property_type, value)
+        if value is None:
+            if isinstance(property_type, ra_types.AllowNone):
+                return None
+            return "must not be null"
+        if isinstance(property_type, ra_types.AllowNone):
+            property_type = property_type.nested_type
+        if isinstance(value, str):
+            problem = input_rules.text_problem(value, name)
+            if problem:
+                return problem
+        else:
+            problem = input_rules.nested_problem(value)
+            if problem:
+                return problem
+        # Exactly these types (not subclasses with meanings of their own,
+        # like a sealed secret): JSON has a type of its own for each.
+        kind = type(property_type)
+        if kind is ra_types.Boolean and type(value) is not bool:
+            return f"{input_rules.preview(value)} is not a JSON boolean (true or false)"
+        if kind is ra_types.Integer:
+            if type(value) is not int:
+                return f"{input_rules.preview(value)} is not a JSON integer"
+            if not property_type.validate(value):
+                return (
+                    f"{value} is out of range, allowed: "
+                    f"{_bound(property_type.min_value)} to "
+                    f"{_bound(property_type.max_value)}"
+                )
+        if kind is ra_types.String and not property_type.validate(value):
+            if not isinstance(value, str):
+                return f"{input_rules.preview(value)} is not a JSON string"
+            return (
+                f"a text of {len(value)} characters; allowed: "
+                f"{property_type.min_length} to {_bound(property_type.max_length)}"
+            )
+        if kind is ra_types.Enum and not property_type.validate(value):
+            allowed = ", ".join(str(v) for v in property_type.values)
+            return f"{input_rules.preview(value)} is not one of: {allowed}"
+        if kind is ra_types.UUID and not _is_uuid_text(value):
+            return f"{input_rules.preview(value)} is not a UUID"
+        return None
+
+    def _reference_problem(self, model_class, value):
+        # A reference is the URI of the resource it refers to.
+        if not isinstance(value, str):
+            return "a reference is the URI of a resource"
+        problem = input_rules.text_problem(value, "")
+        if problem:
+            return problem
+        if len(value) > _MAX_URI_CHARS:
+            return f"a resource URI is at most {_MAX_URI_CHARS} characters"
+        # The URI of a resource of another kind would be fetched and then
+        # fail the model's type check with a 500 that renders the whole
+        # resource; refuse it by its route. A string no route knows is left
+        # to RestAlchemy (404) or to a controller that takes names.
+        for resource, locator in ra_resources.ResourceMap.resource_map.items():
+            if locator.is_your_uri(value):
+                if issubclass(resource.get_model(), model_class):
+                    return None
+                return (
+                    f"{input_rules.preview(value)} refers to a resource of type "
+                    f"{resource.get_model().__name__}, not {model_class.__name__}"
+                )
+        return None
+
+    def _parse_field_value(self, name, value, resource_field):
+        # Query filters: a boolean takes the same fixed set as query flags
+        # (RestAlchemy reads anything but yes/true/1 as false).
+        property_type = resource_field.get_type()
+        if isinstance(property_type, ra_types.AllowNone):
+            property_type = property_type.nested_type
+        if type(property_type) is ra_types.Boolean:
+            if value.lower() not in input_rules.FLAG_VALUES:
+                raise validation.InvalidField(
+                    field=name,
+                    reason=f"{input_rules.preview(value)} is not one of true, "
+                    "false, 1, 0",
+                )
+            return input_rules.FLAG_VALUES[value.lower()]
+        return super()._parse_field_value(name, value, resource_field)
 
     def _check_field_types(self, values):
         """Name the field whose value its type refuses.
@@ -142,7 +328,15 @@ class _PolicyMixin:
                 continue
             property_type = creator.get_property_type()
             if not isinstance(property_type, ra_types.BaseType):
-                continue  # a relationship: resolved and checked by RA
+                # A relationship, resolved by RestAlchemy: a resource of
+                # another kind would fail deep in the model with a 500.
+                if value is not None and not isinstance(value, property_type):
+                    raise validation.InvalidField(
+                        field=name,
+                        reason=f"must refer to a resource of type "
+                        f"{property_type.__name__}",
+                    )
+                continue
             if value is None:
                 if isinstance(property_type, ra_types.AllowNone):
                     continue
@@ -150,7 +344,8 @@ class _PolicyMixin:
             if not property_type.validate(value):
                 raise validation.InvalidField(
                     field=name,
-                    reason=f"{value!r} is not a valid {type(property_type).__name__}",
+                    reason=f"{input_rules.preview(value)} is not a valid "
+                    f"{type(property_type).__name__}",
                 )
 
     def _enforce_field_writes(self, values):
@@ -206,6 +401,35 @@ class VersionController(
         self._enforce("update")
         self._enforce_field_writes(kwargs)
         return super().update(uuid, **kwargs)
+
+    def delete(self, uuid):
+        self._enforce("delete")
+        version = ra_controllers.BaseResourceController.get(self, uuid)
+        self._refuse_if_in_use(version)
+        try:
+            version.delete()
+        except storage_exc.UnknownStorageException as e:
+            # An instance made on the version since the check: the foreign
+            # key (PostgreSQL 23503) holds the line, and the answer is the same.
+            if getattr(getattr(e, "_caused", None), "code", None) == "23503":
+                self._refuse_if_in_use(version)
+            raise
+
+    @staticmethod
+    def _refuse_if_in_use(version):
+        shown = 3
+        users = models.Instance.objects.get_all(
+            filters={"version": dm_filters.EQ(version)}, limit=shown + 1
+        )
+        if not users:
+            return
+        uuids = ", ".join(str(i.uuid) for i in users[:shown])
+        more = " and more" if len(users) > shown else ""
+        raise input_rules.ResourceInUse(
+            what=f"Version '{input_rules.shorten(version.name)}'",
+            reason=f"instances {uuids}{more} run it; move them to another "
+            "version or delete them first",
+        )
 
 
 class InstanceController(
@@ -273,7 +497,7 @@ class BucketController(_NestedController):
 
     def delete(self, parent_resource, uuid):
         self._enforce("delete")
-        force = self._req.params.get("force", "").lower() in ("true", "1", "yes")
+        force = input_rules.parse_flag("force", self._req.GET.getall("force"))
         try:
             bucket = self.get(parent_resource=parent_resource, uuid=uuid)
         except (ra_exc.NotFoundError, storage_exc.RecordNotFound):

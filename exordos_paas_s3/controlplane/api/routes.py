@@ -59,7 +59,9 @@ class S3Route(routes.Route):
     """/v1/types/s3/"""
 
     __controller__ = controllers.S3Controller
-    __allow_methods__ = [routes.FILTER]
+    # GET of /v1/types/s3/<name> reaches S3Controller.get, which answers
+    # 404 for a path that does not exist (RestAlchemy would say 405).
+    __allow_methods__ = [routes.FILTER, routes.GET]
 
     instances = routes.route(InstanceRoute)
     versions = routes.route(VersionRoute)
