@@ -425,6 +425,8 @@ class CoreRecorder(http.server.BaseHTTPRequestHandler):
     by the CLI's HTTP client); every request kept."""
 
     requests: list = []
+    # path (without query) -> JSON answered with 200 instead of the 403.
+    answers: dict = {}
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -439,6 +441,8 @@ class CoreRecorder(http.server.BaseHTTPRequestHandler):
         )
         if self.path.endswith("/actions/get_token/invoke"):
             code, answer = 200, {"access_token": "at-1", "refresh_token": "rt-1"}
+        elif urllib.parse.urlsplit(self.path).path in self.answers:
+            code, answer = 200, self.answers[urllib.parse.urlsplit(self.path).path]
         else:
             code = 403
             answer = {"type": "Forbidden", "code": 403, "message": "stand-in Core"}
@@ -458,6 +462,7 @@ class CoreRecorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def core():
     CoreRecorder.requests = []
+    CoreRecorder.answers = {}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CoreRecorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -549,3 +554,33 @@ def test_make_install_refreshes_the_repository_first(core, builds, project):
     query = urllib.parse.urlsplit(requests[1]["path"])
     assert query.path == "/v1/repo/repositories/"
     assert urllib.parse.parse_qs(query.query)["name"] == ["exordos-paas-s3"]
+
+
+def test_ee_install_without_version_takes_the_newest_stable_release(core, builds):
+    # What Core lists for s3aas after reading a repository that has a tagged
+    # release, an older one and a build of an untagged commit: the CLI skips
+    # the pre-release, however new, and installs the newest stable version.
+    endpoint, requests = core
+    repo = "/v1/repo/repositories/" + "5" * 8 + "-5555-5555-5555-" + "5" * 12
+    listed = {
+        "0.0.9": "00000000-0000-0000-0000-000000000009",
+        VERSION: "00000000-0000-0000-0000-000000000010",
+        "0.1.1-rc+20261207225232.4f52d551": "00000000-0000-0000-0000-000000000011",
+    }
+    CoreRecorder.answers["/v1/repo/elements/"] = [
+        {"uuid": uuid, "name": "s3aas", "version": version, "repository": repo}
+        for version, uuid in listed.items()
+    ]
+    result = run(
+        [str(EXORDOS), "-e", endpoint, "-u", "admin", "-p", "s3cret"]
+        + ["ee", "install", "s3aas"],
+        ROOT,
+        builds["env"],
+        check=False,
+    )
+    assert result.returncode != 0  # the install action answers 403
+    install = requests[-1]
+    assert install["method"] == "POST"
+    assert install["path"] == (
+        f"/v1/repo/elements/{listed[VERSION]}/actions/install/invoke"
+    )
