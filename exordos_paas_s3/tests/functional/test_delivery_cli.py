@@ -52,6 +52,7 @@ BIN = pathlib.Path(sys.executable).parent
 EXORDOS = BIN / "exordos"
 VERSION = "0.1.0"
 INDEX_URL = "http://127.0.0.1:9/simple/"
+NO_REPOSITORY = "http://127.0.0.1:9/exordos-elements"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("make") is None or shutil.which("git") is None,
@@ -156,7 +157,9 @@ def make_env(tmp: pathlib.Path, packer: str, image_tools: bool) -> dict:
 
 def make(project, env, *targets, check=True):
     # No EXORDOS=: the Makefile finds the CLI in VENV, as for a newcomer.
-    variables = [f"VENV={BIN.parent}", "SSH_KEY="]
+    # REPOSITORY: the CLI validates requirements against this repository
+    # (default: the public one); a closed loopback port fails at once.
+    variables = [f"VENV={BIN.parent}", "SSH_KEY=", f"REPOSITORY={NO_REPOSITORY}"]
     return run(
         ["make", "--no-print-directory", *targets, *variables], project, env, check
     )
