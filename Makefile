@@ -50,7 +50,8 @@ check-packer: ## what the data-plane image needs: packer >= 1.7 + plugins, qemu,
 # The element version is the git tag on HEAD (`git tag 0.1.0`), else a
 # pre-release X.Y.Z-rc+DATE.SHA. Without packer >= 1.7 etc. everything but
 # the image is built and the target fails with exit 2, saying so.
-build: wheel elements ## make wheel, then exordos build: example_s3 and s3aas (manifest, wheel, OpenAPI, icon, image) into output/elements
+build: wheel ## make wheel, then exordos build: example_s3 and s3aas (manifest, wheel, OpenAPI, icon, image) into output/elements
+	@$(MAKE) --no-print-directory elements
 
 elements: ## exordos build alone, on the payload `make wheel` made
 	EXORDOS=$(EXORDOS) PYTHON=$(PY) scripts/build-elements.sh $(if $(SSH_KEY),-i $(SSH_KEY)) $(MANIFEST_VARS)
