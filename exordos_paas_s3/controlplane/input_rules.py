@@ -40,6 +40,9 @@ PREVIEW_CHARS = 40
 # repeat the value they refused in full. (Ours show PREVIEW_CHARS of a value.)
 MAX_MESSAGE_CHARS = 160
 
+# ``?page_limit=`` is at most this (0, the default, means one page of all).
+MAX_PAGE_LIMIT = 1000
+
 # Query flags (``?force=``) take one of these, in any letter case.
 FLAG_VALUES = {"true": True, "1": True, "false": False, "0": False}
 

@@ -299,9 +299,25 @@ class _PolicyMixin:
                 )
         return None
 
+    def _prepare_pagination_meta(self):
+        super()._prepare_pagination_meta()
+        # PostgreSQL takes LIMIT as a bigint: past it the query fails (500).
+        if self._pagination_limit > input_rules.MAX_PAGE_LIMIT:
+            raise validation.InvalidField(
+                field="page_limit",
+                reason=f"at most {input_rules.MAX_PAGE_LIMIT} (0: no pages)",
+            )
+
     def _parse_field_value(self, name, value, resource_field):
-        # Query filters: a boolean takes the same fixed set as query flags
-        # (RestAlchemy reads anything but yes/true/1 as false).
+        # Query filters (plain and `?q=`) compare with text columns, and
+        # PostgreSQL refuses NUL in a parameter as in a column.
+        if isinstance(value, str) and "\x00" in value:
+            raise validation.InvalidField(
+                field=input_rules.shorten(name),
+                reason="a query value must not contain NUL characters",
+            )
+        # A boolean takes the same fixed set as query flags (RestAlchemy
+        # reads anything but yes/true/1 as false).
         property_type = resource_field.get_type()
         if isinstance(property_type, ra_types.AllowNone):
             property_type = property_type.nested_type

@@ -162,6 +162,31 @@ def test_boolean_filters_take_the_flag_set(cp_owner, cp_instance, value):
     assert cp_owner.ok("GET", cp_instance + "/buckets/?public=1") == []
 
 
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("?name=a%00b", "name"),
+        ("?description=%00", "description"),
+        ("?status=%00", "status"),
+        ('?q=name%3D"a%00"', "name"),
+    ],
+)
+def test_query_values_refuse_nul(cp_owner, cp_instance, server_errors, query, field):
+    """PostgreSQL refuses NUL in a query parameter too: it was a 500."""
+    _refused(cp_owner.get(cp_instance + "/buckets/" + query), field)
+    _refused(cp_owner.get(INSTANCES + query), field)
+    assert server_errors() == []
+
+
+def test_page_limit_is_bounded(cp_owner, cp_instance, server_errors):
+    """A limit past PostgreSQL's bigint was a 500."""
+    for limit in ("99999999999999999999", str(input_rules.MAX_PAGE_LIMIT + 1)):
+        _refused(cp_owner.get(INSTANCES + "?page_limit=" + limit), "page_limit")
+    limit = input_rules.MAX_PAGE_LIMIT
+    assert cp_owner.get(INSTANCES + f"?page_limit={limit}").status_code == 200
+    assert server_errors() == []
+
+
 # --- integers --------------------------------------------------------------
 
 

@@ -220,3 +220,15 @@ def test_upstream_multipart_without_boundary_is_a_server_error(cp_admin):
             headers={"Content-Type": "multipart/form-data"},
         )
         assert response.status_code < 500
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="upstream: a query or path that is not UTF-8 makes webob raise "
+    "UnicodeDecodeError in RestAlchemy's RequestContext (query) or logging "
+    "middleware (path), before any route runs -> 500 on every route",
+)
+@pytest.mark.parametrize("path", ["/v1/types/?name=%ff", "/v1/types/%ff"])
+def test_upstream_non_utf8_url_is_a_server_error(cp_admin, path):
+    for prefix in (path, path.replace("/v1/types/", "/v1/types/s3/instances/")):
+        assert cp_admin.get(prefix).status_code < 500
