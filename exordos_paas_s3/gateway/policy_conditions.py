@@ -25,10 +25,13 @@ operators" and "Conditions with multiple context keys or values":
   absent), ``ForAllValues:`` needs every request value to match (true when the
   key is absent or empty).
 
-Policy values are parsed here, at compile time (regexes, networks, numbers,
-dates), so evaluation only compares. Values holding policy variables
-(``${aws:username}``) are resolved per request and compiled through a small
-cache.
+The grammar (operators, keys, variables, value parsers) is
+``exordos_paas_s3.policy_grammar``, shared with the control plane, so the API
+refuses every Condition a gateway would. It parses policy values once, when a
+policy is put (regexes, networks, numbers, dates); this module adds how each
+operator tests a request value, so evaluation only compares. Values holding
+policy variables (``${aws:username}``) are resolved per request and compiled
+through a small cache.
 """
 
 from __future__ import annotations

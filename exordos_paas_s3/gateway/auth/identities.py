@@ -41,6 +41,7 @@ import threading
 import time
 import uuid
 
+from exordos_paas_s3 import policy_grammar
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import policy as policy_lang
 
@@ -105,8 +106,9 @@ CREATE TABLE IF NOT EXISTS attachments (
     PRIMARY KEY (user_id, policy_name)
 );
 """
-# IAM policy names: letters, digits and "+=,.@_-", 1..128 (CreatePolicy).
-_POLICY_NAME_RE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}\Z")
+# IAM policy names: letters, digits and "+=,.@_-", 1..128 (CreatePolicy);
+# the rule is shared with the control plane.
+_POLICY_NAME_RE = policy_grammar.POLICY_NAME_RE
 
 
 _USER_COLUMNS = "user_id, name, display_name, canonical_id, created_at, kind"

@@ -399,3 +399,34 @@ def test_what_the_api_accepts_as_bucket_settings_a_gateway_applies(sides, body):
     else:
         # what it refused, a node would have refused too
         assert not sides.gateway_bucket(name, _builder_body(body))
+
+
+POLICY_NAMES = [
+    ("ok", "read-only_v2+=,.@", True),
+    ("longest", "p" * 128, True),
+    ("too-long", "p" * 129, False),
+    ("space", "a b", False),
+    ("trailing-newline", "name\n", False),
+    ("slash", "a/b", False),
+    ("unicode", "слово", False),
+]
+
+
+@pytest.mark.parametrize(
+    "label, name, valid", POLICY_NAMES, ids=[n[0] for n in POLICY_NAMES]
+)
+def test_api_and_gateway_agree_on_policy_names(sides, label, name, valid):
+    document = _doc(_st())
+    response = sides.cp.post(sides.policies, {"name": name, "content": document})
+    assert response.status_code in (201, 400), response.text
+    assert (response.status_code == 201) == valid, response.text
+    if not valid:
+        assert "'name'" in response.json()["message"]
+    gateway = requests.put(
+        f"{sides.admin}/policies/{urllib.parse.quote(name, safe='')}",
+        json={"document": document},
+        auth=sides.auth,
+        timeout=10,
+    )
+    assert gateway.status_code in (201, 400, 404), gateway.text
+    assert (gateway.status_code == 201) == valid, gateway.text
