@@ -441,6 +441,16 @@ class CoreRecorder(http.server.BaseHTTPRequestHandler):
                 "body": body,
             }
         )
+        spec = {}
+        if self.command == "POST" and body.startswith("{"):
+            spec = json.loads(body).get("driver_spec") or {}
+        if spec.get("url", "").startswith("http://127.0.0.1:"):
+            # What Core does with a repository: read it over HTTP (the tests
+            # name loopback repositories only).
+            top = cli_repo._http_get(spec["url"] + "inventory.json")
+            self.requests[-1]["repository_elements"] = sorted(
+                json.loads(top)["elements"]
+            )
         if self.path.endswith("/actions/get_token/invoke"):
             code, answer = 200, {"access_token": "at-1", "refresh_token": "rt-1"}
         elif urllib.parse.urlsplit(self.path).path in self.answers:
@@ -515,9 +525,9 @@ def test_ee_install_by_version_asks_core_for_that_element(core, builds):
     assert requests[1]["headers"]["Authorization"] == "Bearer at-1"
 
 
-def test_make_repo_add_registers_the_repository_url(core, builds, project):
+def test_make_repo_add_registers_the_repository_url(core, repo, builds, project):
     endpoint, requests = core
-    url = "http://10.20.0.1:8080/exordos-elements/"
+    url = repo["url"]
     result = make(
         project,
         builds["env"],
@@ -536,6 +546,7 @@ def test_make_repo_add_registers_the_repository_url(core, builds, project):
     assert body["driver_spec"] == {"kind": "nginx", "url": url}
     assert body["name"] == "exordos-paas-s3"
     assert body["project_id"] == "00000000-0000-0000-0000-000000000000"
+    assert add["repository_elements"] == ["example_s3", "s3aas"]
 
 
 def test_make_install_refreshes_the_repository_first(core, builds, project):
@@ -586,3 +597,42 @@ def test_ee_install_without_version_takes_the_newest_stable_release(core, builds
     assert install["path"] == (
         f"/v1/repo/elements/{listed[VERSION]}/actions/install/invoke"
     )
+
+
+def test_deploy_serves_the_build_and_registers_it_in_core(core, builds, project):
+    # `exordos deploy` in a local realm: the CLI serves output/elements
+    # itself and registers it as Core's dev repository, which Core reads.
+    endpoint, requests = core
+    CoreRecorder.answers["/v1/repo/repositories/"] = []  # none registered yet
+    home = pathlib.Path(builds["env"]["HOME"])
+    config = home / "deploy.yaml"
+    realm = {"local": True, "meta": {"cidr": "127.0.0.0/8"}, "endpoint": endpoint}
+    config.write_text(
+        yaml.safe_dump({"current-realm": "dev", "realms": {"dev": realm}})
+    )
+    port = free_port()
+    result = run(
+        [str(EXORDOS), "--config", str(config), "-u", "admin", "-p", "s3cret"]
+        + ["deploy", "--element", "s3aas", "-e", "output/elements"]
+        + ["-c", str(config), "--port", str(port)],
+        project,
+        builds["env"],
+        check=False,
+    )
+    assert result.returncode != 0  # Core (the stand-in) refuses the POST
+    assert_token_request(requests[0])
+    add = requests[-1]
+    assert (add["method"], add["path"]) == ("POST", "/v1/repo/repositories/")
+    body = json.loads(add["body"])
+    url = f"http://127.0.0.1:{port}/exordos-elements/"
+    assert body["driver_spec"] == {"kind": "nginx", "url": url}
+    assert body["name"] == "exordos-dev-repo"
+    assert add["repository_elements"] == ["example_s3", "s3aas"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
