@@ -20,6 +20,7 @@ driver applies it and answers with a report. Neither side may import the other
 Desired document (the value of a target resource of kind ``KIND``)::
 
     {"uuid": <node-state uuid>, "instance": <instance uuid>,
+     "node": <node uuid>  (uuid is agent_uuid_for_node(node)),
      "buckets":     {<uuid>: {"name", "versioning", "object_lock",
                               "retention_mode", "retention_days",
                               "quota_bytes", "public", "force_delete"}},
@@ -29,6 +30,9 @@ Desired document (the value of a target resource of kind ``KIND``)::
      "policies":    {<uuid>: {"name", "document"}},
      "attachments": {<uuid>: {"user": <user uuid>, "policy": <policy uuid>}},
      "deleted_buckets": {<bucket uuid>: {"name", "force"}}}
+
+``secret_key`` is sealed to the node (``node_seal``: the node's encryption
+key, the node uuid and the item bound in); the driver opens it on the node.
 
 ``deleted_buckets`` are buckets deleted through the API that a node may still
 hold: explicit delete items (with the tenant's force intent) that stay in the

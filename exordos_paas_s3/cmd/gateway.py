@@ -33,7 +33,7 @@ import typing
 
 from oslo_config import cfg
 
-from exordos_paas_s3 import constants
+from exordos_paas_s3 import constants, node_seal
 from exordos_paas_s3.gateway import config as gateway_config
 
 LOG = logging.getLogger(__name__)
@@ -48,13 +48,39 @@ def _split_listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def node_key_file(conf: cfg.ConfigOpts) -> str:
+    """Where the node's encryption key is: the option, else the systemd
+    credential ``node_key`` (the unit loads the agent's root-only key file
+    for the unprivileged gateway), else the agent's key file itself."""
+    if conf.node_key_file:
+        return conf.node_key_file
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and os.path.exists(os.path.join(credentials, "node_key")):
+        return os.path.join(credentials, "node_key")
+    return node_seal.NODE_KEY_PATH
+
+
 def root_credentials(conf: cfg.ConfigOpts, data_dir: str) -> tuple[str, str]:
-    """Environment, then config file, then the generated pair kept in the data
-    directory (created once with mode 600 and printed once to stderr)."""
+    """Environment, then config file (the secret sealed to this node, as the
+    control plane delivers it, or plain, as an operator may write it), then
+    the generated pair kept in the data directory (created once with mode 600
+    and printed once to stderr)."""
     access = os.environ.get(constants.GATEWAY_ROOT_ACCESS_KEY_ENV)
     secret = os.environ.get(constants.GATEWAY_ROOT_SECRET_KEY_ENV)
     if access and secret:
         return access, secret
+    if conf.root_access_key and conf.root_secret_key_sealed:
+        try:
+            return conf.root_access_key, node_seal.open_sealed(
+                node_seal.read_node_key(node_key_file(conf)),
+                conf.node_uuid or "0" * 32,
+                node_seal.ROOT_SECRET_CONTEXT,
+                conf.root_secret_key_sealed,
+            )
+        except node_seal.SealError as exc:
+            # Serving with another root than the control plane's would
+            # leave the node unmanageable: refuse to start, say why.
+            raise SystemExit(f"exordos-s3-gateway: root secret: {exc}") from None
     if conf.root_access_key and conf.root_secret_key:
         return conf.root_access_key, conf.root_secret_key
     path = os.path.join(data_dir, ROOT_CREDENTIALS_FILE)

@@ -38,7 +38,7 @@ from gcl_sdk.agents.universal.dm import models as ua_models
 from gcl_sdk.agents.universal.drivers import base as driver_base
 from gcl_sdk.agents.universal.drivers import exceptions as driver_exc
 
-from exordos_paas_s3 import constants
+from exordos_paas_s3 import constants, node_seal
 from exordos_paas_s3 import node_state as ns
 from exordos_paas_s3.dataplane import gateway_client as gc
 from exordos_paas_s3.dataplane import state_diff
@@ -69,7 +69,9 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
     Options (the agent passes its config section ``[S3GatewayCapabilityDriver]``
     as strings): ``gateway_config`` - the gateway.conf to read the admin
     listener and root credentials from; or ``admin_url`` + ``access_key`` +
-    ``secret_key``; ``state_path`` - where the last applied document (without
+    ``secret_key``; ``node_key_file`` - the node's encryption key (the
+    universal agent's ``private_key``) that opens the secrets sealed to this
+    node; ``state_path`` - where the last applied document (without
     secrets) is kept between runs.
     """
 
@@ -86,8 +88,14 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         super().__init__()
         self._client_factory = client_factory
         self._gateway_config = gateway_config
+        node_key_file: str = node_seal.NODE_KEY_PATH,
         self._state_path = state_path
         self._explicit = (
+        # Opens the secrets sealed to this node (node_seal): access keys in
+        # the desired document, the root secret in gateway.conf.
+        self._node_key_file = node_key_file
+        # (section, uid) -> why its secret did not open, for the last apply.
+        self._seal_problems: dict[tuple[str, str], str] = {}
             gc.AdminEndpoint(admin_url, access_key, secret_key)
             if admin_url and access_key and secret_key
             else None
@@ -169,7 +177,7 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
     def _apply(self, resource: ua_models.Resource) -> ua_models.Resource:
         self._check_capability(resource.kind)
         uid = str(resource.uuid)
-        desired = dict(resource.value)
+        desired = self._open_secrets(resource.uuid, dict(resource.value))
         rec = self._records.get(uid) or {"buckets": {}}
         rec = {
             "target": ns.without_secrets(desired),
@@ -209,6 +217,8 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
             except gc.AdminError as exc:
                 if op.action == "delete" and exc.status == 404:
                     self._failures.pop(key, None)
+            if key in self._seal_problems:
+                continue  # no secret to send: reported, never sent unsealed
                     continue
                 self._fail(key, digest, failure, exc.message or exc.code, now)
             except gc.AdminUnavailable as exc:
@@ -343,6 +353,9 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
                     "digest": digest,
                 }
                 if section == ns.BUCKETS and spec["name"] in buckets:
+                elif (section, item_uid) in self._seal_problems:
+                    status = ns.ERROR
+                    reason = self._seal_problems[(section, item_uid)]
                     item["empty"] = bool(buckets[spec["name"]].get("empty"))
                 items[item_uid] = item
                 statuses.append(status)
@@ -401,7 +414,34 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
             return self._client_factory(), ""
         try:
             endpoint = self._explicit or gc.AdminEndpoint.from_gateway_config(
-                self._gateway_config
+                self._gateway_config, node_key_file=self._node_key_file
+    def _open_secrets(
+        self, state_uuid: sys_uuid.UUID, desired: dict[str, tp.Any]
+    ) -> dict[str, tp.Any]:
+        """The document with its access key secrets opened by this node's key.
+
+        A secret that does not open (no key file, another node's document, a
+        value moved from another item) leaves its item unsent and in ERROR
+        with the reason; nothing else of the document is held back.
+        """
+        keys = desired.get(ns.ACCESS_KEYS) or {}
+        node = desired.get("node")
+        node_key, problem = None, ""
+        if not node or ns.agent_uuid_for_node(node) != sys_uuid.UUID(str(state_uuid)):
+            problem = "the document does not name this node"
+        else:
+            try:
+                node_key = node_seal.read_node_key(self._node_key_file)
+            except node_seal.SealError as exc:
+                problem = str(exc)
+        opened, problems = node_seal.open_access_keys(
+            keys, node_key, node or sys_uuid.UUID(int=0), problem
+        )
+        for uid, why in problems.items():
+            LOG.error("access key %s: %s", uid, why)
+        self._seal_problems = {(ns.ACCESS_KEYS, uid): w for uid, w in problems.items()}
+        return dict(desired, **{ns.ACCESS_KEYS: opened})
+
             )
         except (OSError, ValueError) as exc:
             # Normal on a fresh node until the gateway config is delivered.

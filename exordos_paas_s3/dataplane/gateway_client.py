@@ -28,7 +28,7 @@ import urllib.parse
 
 import requests
 
-from exordos_paas_s3 import constants
+from exordos_paas_s3 import constants, node_seal
 
 LOG = logging.getLogger(__name__)
 
@@ -61,11 +61,16 @@ class AdminEndpoint:
     secret_key: str = dataclasses.field(repr=False)
 
     @classmethod
-    def from_gateway_config(cls, path: str) -> AdminEndpoint:
+    def from_gateway_config(
+        cls, path: str, node_key_file: str = node_seal.NODE_KEY_PATH
+    ) -> AdminEndpoint:
         """Read the admin listener and root credentials from gateway.conf.
 
         The same file the infra builder delivers to the node and the gateway
-        reads (oslo.config, options in ``[DEFAULT]``).
+        reads (oslo.config, options in ``[DEFAULT]``). The infra builder seals
+        the root secret to the node (``root_secret_key_sealed``, opened with
+        the key in ``node_key_file``); a hand-written file may give it plain
+        (``root_secret_key``).
         """
         parser = configparser.ConfigParser(interpolation=None)
         if not parser.read(path):
@@ -79,6 +84,15 @@ class AdminEndpoint:
         if not access_key or not secret_key:
             raise ValueError(f"gateway config {path} has no root credentials")
         return cls(url=f"http://{listen}", access_key=access_key, secret_key=secret_key)
+        sealed = defaults.get("root_secret_key_sealed", "").strip()
+        if sealed:
+            # Raises SealError (a ValueError) with a reason, never the value.
+            secret_key = node_seal.open_sealed(
+                node_seal.read_node_key(node_key_file),
+                defaults.get("node_uuid", "").strip() or "0" * 32,
+                node_seal.ROOT_SECRET_CONTEXT,
+                sealed,
+            )
 
 
 def _quote(segment: str) -> str:

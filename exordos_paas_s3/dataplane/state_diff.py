@@ -348,7 +348,9 @@ def plan(
                         "put_access_key",
                         user,
                         spec["access_key"],
-                        spec["secret_key"],
+                        # Absent from a stored document (never kept), and
+                        # None when it did not open on this node.
+                        spec.get("secret_key"),
                         bool(spec.get("enabled", True)),
                     ),
                 )

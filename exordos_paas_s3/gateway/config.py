@@ -75,6 +75,26 @@ OPTS = [
         help="Root secret key (the environment variable "
         f"{constants.GATEWAY_ROOT_SECRET_KEY_ENV} takes precedence).",
     ),
+    cfg.StrOpt(
+        "root-secret-key-sealed",
+        default=None,
+        secret=True,
+        help="The root secret key sealed to this node by the control plane "
+        "(exordos_paas_s3/node_seal.py); opened with --node-key-file.",
+    ),
+    cfg.StrOpt(
+        "node-uuid",
+        default=None,
+        help="This node's uuid, bound into --root-secret-key-sealed.",
+    ),
+    cfg.StrOpt(
+        "node-key-file",
+        default=None,
+        help="The node's encryption key (base64 of 32 bytes) that opens "
+        "--root-secret-key-sealed. Default: the systemd credential "
+        "'node_key' when $CREDENTIALS_DIRECTORY is set, else the universal "
+        "agent's key file.",
+    ),
     cfg.BoolOpt(
         "fsync",
         default=True,

@@ -29,9 +29,11 @@ service with :class:`S3GatewayCapabilityDriver` (see :meth:`node_agents`).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -110,6 +112,11 @@ class LocalNode:
         self._delay = 0.0
         self._restart_at: float | None = None
         os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        # The node's encryption key, as Core gives a VM one (the universal
+        # agent's private_key): the control plane seals this node's secrets
+        # to it; the node's gateway and driver open them with this file.
+        self.key_path = os.path.join(self.dir, "private_key")
+        self.private_key = _node_key(self.key_path)
         ports_path = os.path.join(self.dir, "ports.json")
         try:
             with open(ports_path, encoding="utf-8") as f:
@@ -154,6 +161,8 @@ class LocalNode:
                 f"127.0.0.1:{self.port}",
                 "--admin-listen",
                 f"127.0.0.1:{self.admin_port}",
+                "--node-key-file",
+                self.key_path,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -251,6 +260,21 @@ class LocalNode:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _node_key(path: str) -> str:
+    """The key in ``path`` (base64 of 32 random bytes), made first if none,
+    mode 0600 from its creation on."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        pass
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(key + "\n")
+    return key
+
+
 def _actual(target: ua_models.Resource, value: dict[str, tp.Any]) -> ua_models.Resource:
     # Core answers with the target's own hash once it built what was asked;
     # the extra fields (status, nodes) only change the full hash.
@@ -303,6 +327,18 @@ class LocalInfraCapabilityDriver(driver_base.AbstractCapabilityDriver):
             for node in self._nodes.values():
                 node.supervise()
 
+    def node_keys(self, node_set_uuid: sys_uuid.UUID) -> dict[str, str]:
+        """{node uuid: encryption key} of a node set's nodes: what Core's
+        ``get_private_keys`` answers, for the infra builder to copy into
+        ``ua_node_encryption_keys`` as it does in production."""
+        with self._lock:
+            view = self._section(NODE_SET).get(str(node_set_uuid)) or {}
+            return {
+                node_uuid: self._nodes[node_uuid].private_key
+                for node_uuid in (view.get("value") or {}).get("nodes", {})
+                if node_uuid in self._nodes
+            }
+
     def nodes(self) -> dict[str, LocalNode]:
         with self._lock:
             return dict(self._nodes)
@@ -335,6 +371,7 @@ class LocalInfraCapabilityDriver(driver_base.AbstractCapabilityDriver):
             gateway_config=node.conf_path,
             admin_url=node.admin_url,
             state_path=os.path.join(node.dir, "driver.json"),
+            node_key_file=node.key_path,
         )
         agent = agent_service.UniversalAgentService(
             agent_uuid=ns.agent_uuid_for_node(node.uuid),
@@ -343,7 +380,7 @@ class LocalInfraCapabilityDriver(driver_base.AbstractCapabilityDriver):
             facts_drivers=[],
             payload_path=os.path.join(node.dir, "agent_payload.json"),
             system_uuid=sys_uuid.UUID(node.uuid),
-            # Nodes here have no Core-issued encryption key to verify.
+            # Registration checks Core's node records, which the stand has not.
             verify_node_on_register=False,
         )
         return agent

@@ -266,7 +266,9 @@ class Stand:
             gservice.InfraScheduler(),
             infra_agent,
             infra_builder.S3InfraBuilder(
-                project_id=sys_uuid.UUID(settings["core_project_id"]), node_keys=None
+                project_id=sys_uuid.UUID(settings["core_project_id"]),
+                # Each local node's key, as Core gives them in production.
+                node_keys=self.infra_driver.node_keys,
             ),
             paas_builder.S3PaaSBuilder(),
         ]

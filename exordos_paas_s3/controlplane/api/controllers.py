@@ -460,6 +460,7 @@ class InstanceController(
         bucket_name=_CREATE_ONLY,
         ipsv4=_READ_ONLY,
         endpoints=_READ_ONLY,
+        root_access_key=_NEVER,
         root_secret=_NEVER,
     )
 
@@ -565,7 +566,46 @@ class AccessKeyController(_NestedController):
 
     def create(self, parent_resource, **kwargs):
         kwargs["instance"] = parent_resource.instance
-        return super().create(parent_resource=parent_resource, **kwargs)
+        secret = kwargs.get("secret_key")
+        if secret is not None:
+            # A client-chosen secret: the model only ever holds it sealed.
+            kwargs["secret_key"] = models.AccessKey.seal_secret(
+                "secret_key", _checked_secret(secret)
+            )
+        key = super().create(parent_resource=parent_resource, **kwargs)
+        # The one place the plaintext goes out: this response.
+        return _CreatedAccessKey(key, key.open_secret("secret_key"))
+
+
+def _checked_secret(value):
+    if not (
+        isinstance(value, str)
+        and 16 <= len(value) <= 128
+        and all("!" <= c <= "~" for c in value)
+    ):
+        raise validation.InvalidField(
+            field="secret_key",
+            reason="a secret key is 16 to 128 printable ASCII characters, no spaces",
+        )
+    return value
+
+
+class _CreatedAccessKey:
+    """What the packer renders for a created key: the model's fields, with
+    the plaintext secret in place of the sealed one. Not a model (``properties``
+    is None), so nothing else takes it for one."""
+
+    properties = None
+
+    def __init__(self, key, secret_key):
+        self._key = key
+        self.secret_key = secret_key
+
+    def __getattr__(self, name):
+        return getattr(self._key, name)
+
+    def __repr__(self):
+        return f"<created {self._key!r}>"
 
 
 class PolicyAttachmentController(_NestedController):

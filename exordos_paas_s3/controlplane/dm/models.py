@@ -16,8 +16,10 @@
 Every resource carries an honest ``status`` (NEW until the data plane has
 applied it, IN_PROGRESS while it does, ACTIVE once applied, ERROR with a
 human-readable ``reason`` when it cannot) that only the builders move.
-Secrets are sealed at rest (see ``controlplane.secret_box``): the model holds
-the plaintext in memory only, between a read and the next write.
+Secrets stay sealed in the model too (see ``controlplane.secret_box`` and
+:class:`SealedSecretsMixin`): RestAlchemy renders models into exception text
+and logs, so a model never holds a plaintext secret. Only the code that sends
+a secret to a node opens it (:meth:`SealedSecretsMixin.open_secret`).
 """
 
 import datetime
@@ -87,30 +89,54 @@ def generate_secret(length: int = SECRET_KEY_LENGTH) -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
 
 
+class SealedSecret(types.String):
+    """A secret in its sealed form (``secret_box``): a plaintext is refused,
+    so no code path can put one into a model by mistake."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_length=1, max_length=1024, **kwargs)
+
+    def validate(self, value):
+        return super().validate(value) and secret_box.is_sealed(value)
+
+
 class SealedSecretsMixin:
-    """Seal the columns named in ``__sealed_fields__`` on every write and
-    open them on every read, so the database never holds them in plaintext."""
+    """Models whose ``__sealed_fields__`` hold sealed secrets.
+
+    The properties hold the sealed text (what the column stores), never the
+    plaintext: RestAlchemy puts whole models into error messages (a 404 of a
+    nested resource names its parent with every field) and loggers print
+    them. :meth:`open_secret` gives the plaintext to the one caller that
+    sends it to a node; :meth:`seal_secret` makes the sealed form.
+    """
 
     __sealed_fields__: tuple[str, ...] = ()
-
-    def _get_prepared_data(self, properties=None):
-        result = super()._get_prepared_data(properties)
-        for field in self.__sealed_fields__:
-            if field in result:
-                result[field] = secret_box.seal(
-                    result[field], f"{self.__tablename__}.{field}"
-                )
-        return result
+    __tablename__: str
 
     @classmethod
-    def restore_row(cls, row, pour=None):
-        row = dict(row)
-        for field in cls.__sealed_fields__:
-            if field in row:
-                row[field] = secret_box.open_sealed(
-                    row[field], f"{cls.__tablename__}.{field}"
-                )
-        return super().restore_row(row, pour)
+    def _column(cls, field: str) -> str:
+        # The column is bound into the sealed value (associated data).
+        return f"{cls.__tablename__}.{field}"
+
+    @classmethod
+    def seal_secret(cls, field: str, plaintext: str) -> str:
+        sealed = secret_box.seal(plaintext, cls._column(field))
+        assert sealed is not None
+        return sealed
+
+    def open_secret(self, field: str) -> str:
+        assert field in self.__sealed_fields__
+        plain = secret_box.open_sealed(getattr(self, field), self._column(field))
+        assert plain is not None
+        return plain
+
+    def __repr__(self):
+        # Even the sealed form stays out of messages: it is nobody's business.
+        shown = (
+            f"{k}: {'<sealed>' if k in self.__sealed_fields__ else v}"
+            for k, v in self.items()
+        )
+        return f"<{type(self).__name__} {{{', '.join(shown)}}}>"
 
 
 class Version(
@@ -173,11 +199,23 @@ class Instance(
     # S3 endpoint URLs, one per node, filled in by the infra builder.
     endpoints = properties.property(types.TypedList(types.String()), default=list)
     # Root credentials of the gateways; the data plane uses them, nobody reads
-    # them through the API.
-    root_secret = properties.property(
-        types.String(min_length=1, max_length=256),
-        default=lambda: generate_secret(ROOT_SECRET_LENGTH),
+    # or writes them through the API. The key id is random (it was once
+    # derived from the uuid, which made the uuid half of the credentials);
+    # the secret is kept sealed, also in memory.
+    # Both are made at insert (generate_root_credentials), not as property
+    # defaults: RestAlchemy prints defaults into the OpenAPI document.
+    root_access_key = properties.property(
+        types.AllowNone(types.String(min_length=16, max_length=128)), default=None
     )
+    root_secret = properties.property(types.AllowNone(SealedSecret()), default=None)
+
+    def generate_root_credentials(self):
+        if self.root_access_key is None:
+            self.root_access_key = generate_access_key()
+        if self.root_secret is None:
+            self.root_secret = self.seal_secret(
+                "root_secret", generate_secret(ROOT_SECRET_LENGTH)
+            )
 
     def validate_shape(self):
         if self.kind == InstanceKind.SINGLE_NODE.value and self.nodes_number != 1:
@@ -187,6 +225,7 @@ class Instance(
             )
 
     def insert(self, session=None):
+        self.generate_root_credentials()
         self.validate_shape()
         if self.bucket_name is not None:
             validation.check_bucket_name(self.bucket_name, field="bucket_name")
@@ -397,15 +436,22 @@ class AccessKey(SealedSecretsMixin, InstanceChild):
         default=generate_access_key,
         read_only=True,
     )
+    # Sealed (see SealedSecretsMixin): the plaintext goes out once, in the
+    # create response the controller builds, and to the nodes sealed to them.
+    # Made at insert unless the client chose one (not a default: RestAlchemy
+    # prints defaults into the OpenAPI document).
     secret_key = properties.property(
-        types.String(min_length=16, max_length=256),
-        default=generate_secret,
-        read_only=True,
+        types.AllowNone(SealedSecret()), default=None, read_only=True
     )
     # A disabled key stays on the node but authenticates nothing.
     enabled = properties.property(types.Boolean(), default=True)
 
     def insert(self, session=None):
+        if self.secret_key is None:
+            # Read-only for the API; set once here, before the row exists.
+            self.properties["secret_key"].set_value_force(
+                self.seal_secret("secret_key", generate_secret())
+            )
         if self.user.instance.uuid != self.instance.uuid:
             raise validation.ForeignReference(
                 field="user", what="user", instance=self.instance.uuid

@@ -31,6 +31,7 @@ from gcl_sdk.infra.services import builder as infra_builder
 from restalchemy.dm import filters as dm_filters
 
 from exordos_paas_s3 import node_state as ns
+from exordos_paas_s3 import node_seal
 from exordos_paas_s3.controlplane.dm import models
 from exordos_paas_s3.controlplane.infra import models as infra_s3
 
@@ -66,6 +67,35 @@ def core_node_keys(
 
 
 def node_endpoint(node: tp.Mapping[str, tp.Any]) -> str:
+def node_keys(node_uuids: tp.Iterable[str]) -> dict[str, bytes]:
+    """{node uuid: key bytes} of the nodes whose encryption key MetaPaaS has
+    (``ua_node_encryption_keys``, copied from Core by ``_sync_node_keys``).
+    A row whose key is not base64 of 32 bytes counts as missing."""
+    wanted = [str(n) for n in node_uuids]
+    if not wanted:
+        return {}
+    keys = {}
+    for row in ua_models.NodeEncryptionKey.objects.get_all(
+        filters={"uuid": dm_filters.In(wanted)}
+    ):
+        try:
+            keys[str(row.uuid)] = node_seal.decode_node_key(row.private_key)
+        except node_seal.SealError:
+            LOG.error("node %s: its encryption key is not usable", row.uuid)
+    return keys
+
+
+WAITING_FOR_KEYS = "waiting for the encryption key of node(s) "
+
+
+def waiting_reason(node_uuids: tp.Sequence[str]) -> str:
+    return (
+        WAITING_FOR_KEYS
+        + ", ".join(node_uuids)
+        + " (secrets go to a node only sealed to its key)"
+    )
+
+
     """The S3 URL of a node. A node may say it itself (the stand's local
     processes listen on their own ports); a VM listens on the S3 port."""
     return node.get("s3_endpoint") or f"http://{node['ipv4']}:{infra_s3.S3_PORT}"
@@ -106,8 +136,10 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             self._set_status(instance, models.Status.IN_PROGRESS.value, "")
             return (node_set,)
 
-        if self._node_keys is not None:
-            self._sync_node_keys(actual.uuid)
+        if self._node_keys is not None and self._sync_node_keys(actual.uuid):
+            # A new node key: the nodes' documents are sealed anew (the PaaS
+            # builder looks again at a changed instance).
+            instance.touch()
 
         kept = list(nodes.items())[: instance.nodes_number]
         ipsv4 = [node.get("ipv4", "") for _, node in kept]
@@ -127,10 +159,16 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             # Nodes are up; the PaaS builder says ACTIVE once gateways apply.
             self._set_status(instance, models.Status.IN_PROGRESS.value, "")
 
-        configs = [
-            instance.node_config(sys_uuid.UUID(node_uuid), self._project_id)
-            for node_uuid, _ in kept
-        ]
+        configs, waiting = self._node_configs(instance, infra, kept)
+        if waiting and instance.status in (
+            models.Status.NEW.value,
+            models.Status.IN_PROGRESS.value,
+        ):
+            self._set_status(
+                instance, models.Status.IN_PROGRESS.value, waiting_reason(waiting)
+            )
+        elif not waiting and instance.reason.startswith(WAITING_FOR_KEYS):
+            self._set_status(instance, instance.status, "")
         return (node_set, *configs)
 
     @staticmethod
@@ -140,7 +178,8 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
         if instance.reason != reason:
             instance.reason = reason
 
-    def _sync_node_keys(self, node_set_uuid: sys_uuid.UUID) -> None:
+    def _sync_node_keys(self, node_set_uuid: sys_uuid.UUID) -> bool:
+        """Copy the nodes' keys from Core; True when one is new or changed."""
         assert self._node_keys is not None
         for node_uuid, private_key in (self._node_keys(node_set_uuid) or {}).items():
             key = ua_models.NodeEncryptionKey.objects.get_one_or_none(
@@ -149,6 +188,41 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             if key is None:
                 ua_models.NodeEncryptionKey(
                     uuid=sys_uuid.UUID(node_uuid), private_key=private_key
+    def _node_configs(
+        self,
+        instance: infra_s3.InfraInstance,
+        infra: infra_builder.InfraCollection,
+        kept: list[tuple[str, tp.Any]],
+    ) -> tuple[list[tp.Any], list[str]]:
+        """One gateway config per node, its root secret sealed to the node.
+
+        A node whose encryption key MetaPaaS does not have yet gets no new
+        config (its secret would go out in clear): what it has stays, and
+        the node is listed as waiting.
+        """
+        current = {
+            pair.target.uuid: pair.target
+            for pair in infra.infra_objects
+            if pair.target.get_resource_kind() != NODE_SET_KIND
+        }
+        keys = node_keys([n for n, _ in kept])
+        configs: list[tp.Any] = []
+        waiting = []
+        for node_uuid, _ in kept:
+            node = sys_uuid.UUID(node_uuid)
+            if node_uuid in keys:
+                configs.append(
+                    instance.node_config(node, self._project_id, keys[node_uuid])
+                )
+                continue
+            waiting.append(node_uuid)
+            previous = current.get(
+                sys_uuid.uuid5(instance.uuid, f"gateway-config-{node}")
+            )
+            if previous is not None:
+                configs.append(previous)
+        return configs, waiting
+
                 ).insert()
             elif key.private_key != private_key:
                 key.private_key = private_key
@@ -158,6 +232,7 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
         """Forget the agents and node keys of the instance's nodes."""
         actual = ua_models.Resource.objects.get_one_or_none(
             filters={
+        changed = False
                 "uuid": dm_filters.EQ(resource.uuid),
                 "kind": dm_filters.EQ(NODE_SET_KIND),
             }
@@ -166,9 +241,12 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             list(((actual.value or {}).get("nodes") or {}).keys()) if actual else []
         )
         if not node_uuids:
+                changed = True
             return
         agents = [str(ns.agent_uuid_for_node(n)) for n in node_uuids]
         for agent in ua_models.UniversalAgent.objects.get_all(
+                changed = True
+        return changed
             filters={"uuid": dm_filters.In(agents)}
         ):
             agent.delete()

@@ -22,7 +22,7 @@ from gcl_sdk.agents.universal.dm import models as ua_models
 from gcl_sdk.infra import constants as infra_c
 from gcl_sdk.infra.dm import models as infra_models
 
-from exordos_paas_s3 import constants
+from exordos_paas_s3 import constants, node_seal
 from exordos_paas_s3.controlplane.dm import models
 
 # GiB of the root disk the image boots from; data lives on the data disk.
@@ -40,23 +40,30 @@ listen = 0.0.0.0:{port}
 admin_listen = {admin_listen}
 region = {region}
 root_access_key = {root_access_key}
-root_secret_key = {root_secret_key}
+# The root secret is sealed to this node (exordos_paas_s3/node_seal.py): the
+# gateway and the agent open it with the node's encryption key.
+node_uuid = {node_uuid}
+root_secret_key_sealed = {root_secret_key_sealed}
 """
 
 
-def root_access_key(instance_uuid: sys_uuid.UUID) -> str:
-    """The gateway root key id of an instance: stable, not secret."""
-    return "EXS3ROOT" + instance_uuid.hex[:12].upper()
-
-
-def gateway_conf(instance: models.Instance) -> str:
+def gateway_conf(
+    instance: models.Instance, node_uuid: sys_uuid.UUID, node_key: bytes
+) -> str:
+    """The gateway.conf of one node; its root secret opens on that node only."""
     return GATEWAY_CONF_TEMPLATE.format(
         data_dir=constants.GATEWAY_DATA_DIR,
         port=S3_PORT,
         admin_listen=ADMIN_LISTEN,
         region=constants.GATEWAY_DEFAULT_REGION,
-        root_access_key=root_access_key(instance.uuid),
-        root_secret_key=instance.root_secret,
+        root_access_key=instance.root_access_key,
+        node_uuid=node_uuid,
+        root_secret_key_sealed=node_seal.seal(
+            node_key,
+            node_uuid,
+            node_seal.ROOT_SECRET_CONTEXT,
+            instance.open_secret("root_secret"),
+        ),
     )
 
 
@@ -86,8 +93,9 @@ class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
         )
 
     def get_resource_ignore_fields(self) -> tp.Collection[str]:
-        # Never let the root secret into ua_target_resources via the instance.
-        return frozenset(("root_secret",))
+        # Never let the root credentials into ua_target_resources via the
+        # instance: they reach the nodes sealed, in gateway.conf.
+        return frozenset(("root_secret", "root_access_key"))
 
     def disk_spec(self) -> infra_models.SetDisksSpec:
         return infra_models.SetDisksSpec(
@@ -110,7 +118,7 @@ class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
         )
 
     def node_config(
-        self, node_uuid: sys_uuid.UUID, project_id: sys_uuid.UUID
+        self, node_uuid: sys_uuid.UUID, project_id: sys_uuid.UUID, node_key: bytes
     ) -> infra_models.Config:
         return infra_models.Config(
             uuid=sys_uuid.uuid5(self.uuid, f"gateway-config-{node_uuid}"),
@@ -118,7 +126,9 @@ class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
             project_id=project_id,
             status=infra_c.InstanceStatus.NEW.value,
             target=infra_models.NodeTarget(node=node_uuid),
-            body=infra_models.TextBodyConfig(content=gateway_conf(self)),
+            body=infra_models.TextBodyConfig(
+                content=gateway_conf(self, node_uuid, node_key)
+            ),
             path=constants.GATEWAY_CONFIG_PATH,
             owner="root",
             group="exordos-s3",

@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import logging
 import typing as tp
+import uuid as sys_uuid
 
 from gcl_sdk.infra import constants as infra_c
 from gcl_sdk.paas.services import builder as paas_builder
 from restalchemy.dm import filters as dm_filters
 from restalchemy.storage.sql import orm
 
+from exordos_paas_s3 import node_seal
 from exordos_paas_s3 import node_state as ns
 from exordos_paas_s3.controlplane.dm import models
+from exordos_paas_s3.controlplane.infra import builder as infra_builder
 from exordos_paas_s3.controlplane.paas import models as paas_models
 
 LOG = logging.getLogger(__name__)
@@ -65,9 +68,10 @@ def access_key_spec(key: models.AccessKey) -> dict[str, tp.Any]:
     return {
         "user": str(key.user.uuid),
         "access_key": key.access_key,
-        "secret_key": key.secret_key,
         "enabled": bool(key.enabled),
     }
+    # No secret here: each node's copy gets it sealed to that node
+    # (S3PaaSBuilder._node_states); digests never include it anyway.
 
 
 def policy_spec(policy: models.Policy) -> dict[str, tp.Any]:
@@ -278,16 +282,9 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
         deletions, deletion_errors = self._settle_deletions(
             instance, sections, reports if ready else None
         )
-        states = [
-            paas_models.S3NodeState(
-                uuid=ns.agent_uuid_for_node(node),
-                instance=instance.uuid,
-                status=NEW,
-                deleted_buckets=deletions,
-                **sections,
-            )
-            for node in nodes
-        ]
+        states, waiting = self._node_states(
+            instance, nodes, sections, rows, deletions, paas_collection
+        )
         self._update_statuses(
             instance,
             sections,
@@ -303,8 +300,64 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
         super().pre_delete_instance_resource(resource)
         # The nodes go with the instance, and so do the buckets still on them.
         paas_models.forget_bucket_deletions(resource.uuid)
+        if waiting and instance.status != ERROR:
+            # Secrets go to a node only sealed to its key: without it, wait.
+            instance.status = IN_PROGRESS
+            instance.reason = infra_builder.waiting_reason(waiting)[:1024]
 
     @staticmethod
+    @staticmethod
+    def _node_states(
+        instance: paas_models.PaaSInstance,
+        nodes: tp.Sequence[str],
+        sections: dict[str, dict],
+        rows: dict[str, dict[str, tp.Any]],
+        deletions: dict[str, dict[str, tp.Any]],
+        paas_collection: paas_builder.PaaSCollection,
+    ) -> tuple[list[paas_models.S3NodeState], list[str]]:
+        """One desired state per node, each access key secret sealed to the
+        node (node_seal). A node whose key MetaPaaS lacks keeps the state it
+        has (none at first) and is listed as waiting."""
+        keys = infra_builder.node_keys(nodes)
+        current = {
+            pair.target.uuid: pair.target for pair in paas_collection.paas_objects
+        }
+        secrets = {
+            uid: row.open_secret("secret_key")
+            for uid, row in rows.get(ns.ACCESS_KEYS, {}).items()
+        }
+        states, waiting = [], []
+        for node in nodes:
+            agent = ns.agent_uuid_for_node(node)
+            if node not in keys:
+                waiting.append(node)
+                if agent in current:
+                    states.append(current[agent])
+                continue
+            access_keys = {
+                uid: dict(spec, secret_key=secrets[uid])
+                for uid, spec in sections.get(ns.ACCESS_KEYS, {}).items()
+            }
+            state_sections = dict(
+                sections,
+                **{
+                    ns.ACCESS_KEYS: node_seal.seal_access_keys(
+                        access_keys, keys[node], node
+                    )
+                },
+            )
+            states.append(
+                paas_models.S3NodeState(
+                    uuid=agent,
+                    instance=instance.uuid,
+                    node=sys_uuid.UUID(node),
+                    status=NEW,
+                    deleted_buckets=deletions,
+                    **state_sections,
+                )
+            )
+        return states, waiting
+
     def _settle_deletions(
         instance: paas_models.PaaSInstance,
         sections: dict[str, dict],

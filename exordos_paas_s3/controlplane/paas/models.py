@@ -139,6 +139,9 @@ class S3NodeState(
         default=infra_c.InstanceStatus.NEW.value,
     )
     instance = properties.property(ra_types.AllowNone(ra_types.UUID()), default=None)
+    # The node this state is for: its key seals the secrets (node_seal), and
+    # the driver checks the document is its own (agent uuid of this node).
+    node = properties.property(ra_types.AllowNone(ra_types.UUID()), default=None)
     buckets = properties.property(ra_types.Dict(), default=dict)
     users = properties.property(ra_types.Dict(), default=dict)
     access_keys = properties.property(ra_types.Dict(), default=dict)
@@ -154,7 +157,7 @@ class S3NodeState(
         return ns.KIND
 
     def get_resource_target_fields(self) -> tp.Collection[str]:
-        return frozenset(("uuid", "instance", ns.DELETED_BUCKETS) + _SECTIONS)
+        return frozenset(("uuid", "instance", "node", ns.DELETED_BUCKETS) + _SECTIONS)
 
     def section(self, name: str) -> dict[str, tp.Any]:
         return getattr(self, name) or {}
@@ -177,8 +180,8 @@ class PaaSInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
         return frozenset(("uuid", "name", "project_id"))
 
     def get_resource_ignore_fields(self) -> tp.Collection[str]:
-        # Never let the root secret into ua_target_resources.
-        return frozenset(("root_secret",))
+        # Never let the root credentials into ua_target_resources.
+        return frozenset(("root_secret", "root_access_key"))
 
     def actual_node_set(self) -> infra_models.NodeSet | None:
         """The node set Core (or the stand) reports for this instance."""

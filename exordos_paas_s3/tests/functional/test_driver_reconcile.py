@@ -20,6 +20,7 @@ gateway itself (``GET /v1/stats``), so "zero writes once converged" is
 measured where it matters.
 """
 
+import base64
 import configparser
 import uuid as sys_uuid
 
@@ -31,6 +32,7 @@ from botocore.config import Config
 from gcl_sdk.agents.universal.dm import models as ua_models
 from gcl_sdk.agents.universal.services import agent as agent_service
 
+from exordos_paas_s3 import node_seal
 from exordos_paas_s3 import node_state as ns
 from exordos_paas_s3.controlplane.paas import models as paas_models
 from exordos_paas_s3.dataplane import driver as driver_mod
@@ -48,6 +50,9 @@ DOC = {
 U1, K1, P1, A1 = (str(sys_uuid.uuid4()) for _ in range(4))
 B_GOOD, B_BAD = str(sys_uuid.uuid4()), str(sys_uuid.uuid4())
 ALICE_KEY, ALICE_SECRET = "AKALICE0001", "alice-secret-0001"
+# The node under test and its encryption key: secrets reach it sealed to it.
+NODE = sys_uuid.UUID(int=7)
+NODE_KEY = bytes(range(32))
 
 
 def bucket(name, **kw):
@@ -81,8 +86,23 @@ def node_state(**sections):
         ns.BUCKETS: {B_GOOD: bucket("photos", versioning=True)},
     }
     doc.update(sections)
+    # As the PaaS builder writes it: every secret sealed to the node.
+    doc[ns.ACCESS_KEYS] = {
+        uid: dict(
+            spec,
+            secret_key=spec["secret_key"]
+            if node_seal.is_sealed(spec["secret_key"])
+            else node_seal.seal(
+                NODE_KEY, NODE, node_seal.access_key_context(uid), spec["secret_key"]
+            ),
+        )
+        for uid, spec in doc[ns.ACCESS_KEYS].items()
+    }
     return paas_models.S3NodeState(
-        uuid=sys_uuid.UUID(int=7), instance=sys_uuid.UUID(int=1), **doc
+        uuid=ns.agent_uuid_for_node(NODE),
+        instance=sys_uuid.UUID(int=1),
+        node=NODE,
+        **doc,
     )
 
 
@@ -104,10 +124,14 @@ class Node:
         )
 
     def _driver(self, tmp_path):
+        self.key_path = tmp_path / "private_key"
+        self.key_path.write_text(base64.b64encode(NODE_KEY).decode())
+        self.key_path.chmod(0o600)
         return driver_mod.S3GatewayCapabilityDriver(
             gateway_config=str(self.conf_path),
             state_path=str(tmp_path / "driver.json"),
             clock=lambda: self.now[0],
+            node_key_file=str(self.key_path),
         )
 
     def start(self):
@@ -117,7 +141,10 @@ class Node:
         conf["DEFAULT"] = {
             "admin_listen": f"127.0.0.1:{self.gw.admin_port}",
             "root_access_key": self.gw.access_key,
-            "root_secret_key": self.gw.secret_key,
+            "node_uuid": str(NODE),
+            "root_secret_key_sealed": node_seal.seal(
+                NODE_KEY, NODE, node_seal.ROOT_SECRET_CONTEXT, self.gw.secret_key
+            ),
         }
         with open(self.conf_path, "w") as f:
             conf.write(f)
@@ -434,3 +461,54 @@ def test_state_survives_a_gateway_and_driver_restart(node, tmp_path):
     target, actual = fresh.cycle(node_state())
     assert actual.hash == target.hash
     assert node.writes() == 0  # a new process: nothing had to be rewritten
+
+
+def _keys_with_secret(sealed):
+    return {
+        K1: {
+            "user": U1,
+            "access_key": ALICE_KEY,
+            "secret_key": sealed,
+            "enabled": True,
+        }
+    }
+
+
+def test_a_secret_sealed_for_another_node_is_refused_and_not_sent(node):
+    other_node = sys_uuid.UUID(int=8)
+    sealed = node_seal.seal(
+        NODE_KEY, other_node, node_seal.access_key_context(K1), ALICE_SECRET
+    )
+    _, actual = node.cycle(node_state(**{ns.ACCESS_KEYS: _keys_with_secret(sealed)}))
+    item = actual.value[ns.ACCESS_KEYS][K1]
+    assert item["status"] == ns.ERROR and "does not open" in item["reason"]
+    assert node.state()["access_keys"] == []
+    # The rest of the document is applied all the same.
+    assert _names(node.state(), "users") == {"alice"}
+
+
+def test_a_secret_moved_from_another_item_does_not_open_nor_revoke(node):
+    node.cycle(node_state())
+    assert len(node.state()["access_keys"]) == 1
+    moved = node_seal.seal(
+        NODE_KEY, NODE, node_seal.access_key_context("another-key"), "other-secret-01"
+    )
+    keys = _keys_with_secret(moved)
+    keys[K1]["enabled"] = False  # a change that would need the secret
+    _, actual = node.cycle(node_state(**{ns.ACCESS_KEYS: keys}))
+    item = actual.value[ns.ACCESS_KEYS][K1]
+    assert item["status"] == ns.ERROR and "does not open" in item["reason"]
+    # Not sent with a wrong secret, and the working key is not taken away.
+    (key,) = node.state()["access_keys"]
+    assert key["enabled"] is True
+    node.s3(ALICE_KEY, ALICE_SECRET).list_buckets()
+
+
+def test_without_its_key_file_the_node_sends_no_secret(node):
+    node.key_path.unlink()
+    _, actual = node.cycle(node_state())
+    # Neither the root secret in gateway.conf nor the key's opens: the node
+    # says why and sends nothing.
+    assert actual.value["status"] == ns.ERROR
+    assert "node key file" in actual.value["reason"]
+    assert node.state()["access_keys"] == []

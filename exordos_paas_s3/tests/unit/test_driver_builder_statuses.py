@@ -72,29 +72,42 @@ def test_node_endpoint_prefers_what_the_node_says():
     assert infra_builder.node_endpoint(local) == "http://127.0.0.1:40123"
 
 
-def test_gateway_conf_carries_root_credentials_for_the_driver():
-    class Inst:
-        uuid = sys_uuid.UUID(int=5)
-        root_secret = "root-secret-value"
+class _Inst:
+    uuid = sys_uuid.UUID(int=5)
+    root_access_key = "EXS3ABCDEFGH12345678"
 
-    conf = infra_s3.gateway_conf(Inst())
-    assert "root_secret_key = root-secret-value" in conf
-    assert f"root_access_key = {infra_s3.root_access_key(Inst.uuid)}" in conf
+    def open_secret(self, field):
+        assert field == "root_secret"
+        return "root-secret-value"
+
+
+NODE = sys_uuid.UUID(int=9)
+NODE_KEY = bytes(range(32))
+
+
+def test_gateway_conf_carries_root_credentials_sealed_to_the_node():
+    conf = infra_s3.gateway_conf(_Inst(), NODE, NODE_KEY)
+    assert "root-secret-value" not in conf
+    assert "root_secret_key_sealed = exs3n1:" in conf
+    assert f"node_uuid = {NODE}" in conf
+    assert "root_access_key = EXS3ABCDEFGH12345678" in conf
     assert "admin_listen = 127.0.0.1:9001" in conf
 
 
 def test_driver_reads_the_config_the_infra_builder_writes(tmp_path):
+    import base64
+
     from exordos_paas_s3.dataplane import gateway_client
 
-    class Inst:
-        uuid = sys_uuid.UUID(int=5)
-        root_secret = "root-secret-value"
-
+    key_file = tmp_path / "private_key"
+    key_file.write_text(base64.b64encode(NODE_KEY).decode())
     path = tmp_path / "gateway.conf"
-    path.write_text(infra_s3.gateway_conf(Inst()))
-    endpoint = gateway_client.AdminEndpoint.from_gateway_config(str(path))
+    path.write_text(infra_s3.gateway_conf(_Inst(), NODE, NODE_KEY))
+    endpoint = gateway_client.AdminEndpoint.from_gateway_config(
+        str(path), node_key_file=str(key_file)
+    )
     assert endpoint.url == "http://127.0.0.1:9001"
-    assert endpoint.access_key == infra_s3.root_access_key(Inst.uuid)
+    assert endpoint.access_key == "EXS3ABCDEFGH12345678"
     assert endpoint.secret_key == "root-secret-value"
     assert "root-secret-value" not in repr(endpoint)
 
