@@ -340,24 +340,15 @@ class Bucket(InstanceChild):
     force_delete = properties.property(types.Boolean(), default=False)
 
     def _check_settings(self):
-        mode, days = self.default_retention_mode, self.default_retention_days
-        if (mode is None) != (days is None):
-            raise validation.InvalidField(
-                field="default_retention_days"
-                if days is None
-                else "default_retention_mode",
-                reason="default retention needs both a mode and a number of days",
-            )
-        if mode is not None and not self.object_lock_enabled:
-            raise validation.InvalidField(
-                field="default_retention_mode",
-                reason="default retention needs object_lock_enabled on the bucket",
-            )
-        if self.object_lock_enabled and not self.versioning_enabled:
-            raise validation.InvalidField(
-                field="versioning_enabled",
-                reason="versioning cannot be turned off on an object-lock bucket",
-            )
+        # The gateway's own rules (bucket_rules): a node never refuses what
+        # the API accepted.
+        validation.check_bucket_settings(
+            versioning_enabled=self.versioning_enabled,
+            object_lock_enabled=self.object_lock_enabled,
+            default_retention_mode=self.default_retention_mode,
+            default_retention_days=self.default_retention_days,
+            quota_bytes=self.quota_bytes,
+        )
 
     def insert(self, session=None):
         validation.check_bucket_name(self.name)
