@@ -367,6 +367,7 @@ SETTINGS = [
     {"quota_bytes": -1},
     {"quota_bytes": 2**63 - 1},
     {"quota_bytes": 2**63},
+    {"quota_bytes": True},
     {"versioning_enabled": "false"},
 ]
 
