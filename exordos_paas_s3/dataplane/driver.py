@@ -84,18 +84,18 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         secret_key: str | None = None,
         clock: tp.Callable[[], float] = time.monotonic,
         client_factory: tp.Callable[[], gc.GatewayAdminClient] | None = None,
+        node_key_file: str = node_seal.NODE_KEY_PATH,
     ) -> None:
         super().__init__()
-        self._client_factory = client_factory
-        self._gateway_config = gateway_config
-        node_key_file: str = node_seal.NODE_KEY_PATH,
-        self._state_path = state_path
-        self._explicit = (
         # Opens the secrets sealed to this node (node_seal): access keys in
         # the desired document, the root secret in gateway.conf.
         self._node_key_file = node_key_file
         # (section, uid) -> why its secret did not open, for the last apply.
         self._seal_problems: dict[tuple[str, str], str] = {}
+        self._client_factory = client_factory
+        self._gateway_config = gateway_config
+        self._state_path = state_path
+        self._explicit = (
             gc.AdminEndpoint(admin_url, access_key, secret_key)
             if admin_url and access_key and secret_key
             else None
@@ -207,6 +207,8 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         wrote = False
         for op in ops:
             key = (op.section, op.uid or f"-{op.name}")
+            if key in self._seal_problems:
+                continue  # no secret to send: reported, never sent unsealed
             digest = self._op_digest(desired, op)
             failure = self._failures.get(key)
             if failure and failure.digest == digest and now < failure.retry_at:
@@ -217,8 +219,6 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
             except gc.AdminError as exc:
                 if op.action == "delete" and exc.status == 404:
                     self._failures.pop(key, None)
-            if key in self._seal_problems:
-                continue  # no secret to send: reported, never sent unsealed
                     continue
                 self._fail(key, digest, failure, exc.message or exc.code, now)
             except gc.AdminUnavailable as exc:
@@ -343,6 +343,9 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
                     status, reason = ns.ACTIVE, ""
                 elif verdict.problem:
                     status, reason = ns.ERROR, verdict.problem
+                elif (section, item_uid) in self._seal_problems:
+                    status = ns.ERROR
+                    reason = self._seal_problems[(section, item_uid)]
                 elif failure and failure.digest == digest:
                     status, reason = ns.ERROR, failure.reason
                 else:
@@ -353,9 +356,6 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
                     "digest": digest,
                 }
                 if section == ns.BUCKETS and spec["name"] in buckets:
-                elif (section, item_uid) in self._seal_problems:
-                    status = ns.ERROR
-                    reason = self._seal_problems[(section, item_uid)]
                     item["empty"] = bool(buckets[spec["name"]].get("empty"))
                 items[item_uid] = item
                 statuses.append(status)
@@ -405,16 +405,6 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
 
     # -- plumbing ---------------------------------------------------------
 
-    def _check_capability(self, capability: str) -> None:
-        if capability != ns.KIND:
-            raise TypeError(f"Unsupported capability {capability}")
-
-    def _connect(self) -> tuple[gc.GatewayAdminClient | None, str]:
-        if self._client_factory is not None:
-            return self._client_factory(), ""
-        try:
-            endpoint = self._explicit or gc.AdminEndpoint.from_gateway_config(
-                self._gateway_config, node_key_file=self._node_key_file
     def _open_secrets(
         self, state_uuid: sys_uuid.UUID, desired: dict[str, tp.Any]
     ) -> dict[str, tp.Any]:
@@ -442,6 +432,16 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
         self._seal_problems = {(ns.ACCESS_KEYS, uid): w for uid, w in problems.items()}
         return dict(desired, **{ns.ACCESS_KEYS: opened})
 
+    def _check_capability(self, capability: str) -> None:
+        if capability != ns.KIND:
+            raise TypeError(f"Unsupported capability {capability}")
+
+    def _connect(self) -> tuple[gc.GatewayAdminClient | None, str]:
+        if self._client_factory is not None:
+            return self._client_factory(), ""
+        try:
+            endpoint = self._explicit or gc.AdminEndpoint.from_gateway_config(
+                self._gateway_config, node_key_file=self._node_key_file
             )
         except (OSError, ValueError) as exc:
             # Normal on a fresh node until the gateway config is delivered.

@@ -81,9 +81,6 @@ class AdminEndpoint:
         ).strip()
         access_key = defaults.get("root_access_key", "").strip()
         secret_key = defaults.get("root_secret_key", "").strip()
-        if not access_key or not secret_key:
-            raise ValueError(f"gateway config {path} has no root credentials")
-        return cls(url=f"http://{listen}", access_key=access_key, secret_key=secret_key)
         sealed = defaults.get("root_secret_key_sealed", "").strip()
         if sealed:
             # Raises SealError (a ValueError) with a reason, never the value.
@@ -93,6 +90,9 @@ class AdminEndpoint:
                 node_seal.ROOT_SECRET_CONTEXT,
                 sealed,
             )
+        if not access_key or not secret_key:
+            raise ValueError(f"gateway config {path} has no root credentials")
+        return cls(url=f"http://{listen}", access_key=access_key, secret_key=secret_key)
 
 
 def _quote(segment: str) -> str:

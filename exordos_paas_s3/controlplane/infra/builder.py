@@ -30,8 +30,8 @@ from gcl_sdk.infra.dm import models as infra_models
 from gcl_sdk.infra.services import builder as infra_builder
 from restalchemy.dm import filters as dm_filters
 
-from exordos_paas_s3 import node_state as ns
 from exordos_paas_s3 import node_seal
+from exordos_paas_s3 import node_state as ns
 from exordos_paas_s3.controlplane.dm import models
 from exordos_paas_s3.controlplane.infra import models as infra_s3
 
@@ -66,7 +66,6 @@ def core_node_keys(
     return fetch
 
 
-def node_endpoint(node: tp.Mapping[str, tp.Any]) -> str:
 def node_keys(node_uuids: tp.Iterable[str]) -> dict[str, bytes]:
     """{node uuid: key bytes} of the nodes whose encryption key MetaPaaS has
     (``ua_node_encryption_keys``, copied from Core by ``_sync_node_keys``).
@@ -96,6 +95,7 @@ def waiting_reason(node_uuids: tp.Sequence[str]) -> str:
     )
 
 
+def node_endpoint(node: tp.Mapping[str, tp.Any]) -> str:
     """The S3 URL of a node. A node may say it itself (the stand's local
     processes listen on their own ports); a VM listens on the S3 port."""
     return node.get("s3_endpoint") or f"http://{node['ipv4']}:{infra_s3.S3_PORT}"
@@ -171,23 +171,6 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             self._set_status(instance, instance.status, "")
         return (node_set, *configs)
 
-    @staticmethod
-    def _set_status(instance: infra_s3.InfraInstance, status: str, reason: str):
-        if instance.status != status:
-            instance.status = status
-        if instance.reason != reason:
-            instance.reason = reason
-
-    def _sync_node_keys(self, node_set_uuid: sys_uuid.UUID) -> bool:
-        """Copy the nodes' keys from Core; True when one is new or changed."""
-        assert self._node_keys is not None
-        for node_uuid, private_key in (self._node_keys(node_set_uuid) or {}).items():
-            key = ua_models.NodeEncryptionKey.objects.get_one_or_none(
-                filters={"uuid": dm_filters.EQ(node_uuid)}
-            )
-            if key is None:
-                ua_models.NodeEncryptionKey(
-                    uuid=sys_uuid.UUID(node_uuid), private_key=private_key
     def _node_configs(
         self,
         instance: infra_s3.InfraInstance,
@@ -223,16 +206,36 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
                 configs.append(previous)
         return configs, waiting
 
+    @staticmethod
+    def _set_status(instance: infra_s3.InfraInstance, status: str, reason: str):
+        if instance.status != status:
+            instance.status = status
+        if instance.reason != reason:
+            instance.reason = reason
+
+    def _sync_node_keys(self, node_set_uuid: sys_uuid.UUID) -> bool:
+        """Copy the nodes' keys from Core; True when one is new or changed."""
+        assert self._node_keys is not None
+        changed = False
+        for node_uuid, private_key in (self._node_keys(node_set_uuid) or {}).items():
+            key = ua_models.NodeEncryptionKey.objects.get_one_or_none(
+                filters={"uuid": dm_filters.EQ(node_uuid)}
+            )
+            if key is None:
+                ua_models.NodeEncryptionKey(
+                    uuid=sys_uuid.UUID(node_uuid), private_key=private_key
                 ).insert()
+                changed = True
             elif key.private_key != private_key:
                 key.private_key = private_key
                 key.update()
+                changed = True
+        return changed
 
     def pre_delete_instance_resource(self, resource: ua_models.TargetResource) -> None:
         """Forget the agents and node keys of the instance's nodes."""
         actual = ua_models.Resource.objects.get_one_or_none(
             filters={
-        changed = False
                 "uuid": dm_filters.EQ(resource.uuid),
                 "kind": dm_filters.EQ(NODE_SET_KIND),
             }
@@ -241,12 +244,9 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             list(((actual.value or {}).get("nodes") or {}).keys()) if actual else []
         )
         if not node_uuids:
-                changed = True
             return
         agents = [str(ns.agent_uuid_for_node(n)) for n in node_uuids]
         for agent in ua_models.UniversalAgent.objects.get_all(
-                changed = True
-        return changed
             filters={"uuid": dm_filters.In(agents)}
         ):
             agent.delete()

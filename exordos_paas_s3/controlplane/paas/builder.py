@@ -65,13 +65,13 @@ def user_spec(user: models.User) -> dict[str, tp.Any]:
 
 
 def access_key_spec(key: models.AccessKey) -> dict[str, tp.Any]:
+    # No secret here: each node's copy gets it sealed to that node
+    # (S3PaaSBuilder._node_states); digests never include it anyway.
     return {
         "user": str(key.user.uuid),
         "access_key": key.access_key,
         "enabled": bool(key.enabled),
     }
-    # No secret here: each node's copy gets it sealed to that node
-    # (S3PaaSBuilder._node_states); digests never include it anyway.
 
 
 def policy_spec(policy: models.Policy) -> dict[str, tp.Any]:
@@ -294,18 +294,12 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
             deletion_errors,
             labels=node_labels(node_set, nodes),
         )
-        return states
-
-    def pre_delete_instance_resource(self, resource: tp.Any) -> None:
-        super().pre_delete_instance_resource(resource)
-        # The nodes go with the instance, and so do the buckets still on them.
-        paas_models.forget_bucket_deletions(resource.uuid)
         if waiting and instance.status != ERROR:
             # Secrets go to a node only sealed to its key: without it, wait.
             instance.status = IN_PROGRESS
             instance.reason = infra_builder.waiting_reason(waiting)[:1024]
+        return states
 
-    @staticmethod
     @staticmethod
     def _node_states(
         instance: paas_models.PaaSInstance,
@@ -358,6 +352,12 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
             )
         return states, waiting
 
+    def pre_delete_instance_resource(self, resource: tp.Any) -> None:
+        super().pre_delete_instance_resource(resource)
+        # The nodes go with the instance, and so do the buckets still on them.
+        paas_models.forget_bucket_deletions(resource.uuid)
+
+    @staticmethod
     def _settle_deletions(
         instance: paas_models.PaaSInstance,
         sections: dict[str, dict],
