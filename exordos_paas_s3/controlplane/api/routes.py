@@ -14,19 +14,35 @@
 """Routes of /v1/types/s3/, mounted by MetaPaaS through the PaaSDefinition."""
 
 from restalchemy.api import routes
+from restalchemy.common import exceptions as ra_exc
 
+from exordos_paas_s3.controlplane import input_rules
 from exordos_paas_s3.controlplane.api import controllers
 
 
-class AccessKeyRoute(routes.Route):
+class _Route(routes.Route):
+    @classmethod
+    def get_route(cls, name):
+        # An unknown path segment is a 404 (IncorrectRouteAttribute, which
+        # RestAlchemy's is_route expects), but RestAlchemy's message repeats
+        # the whole segment, however long, and the route's module path.
+        try:
+            return super().get_route(name)
+        except ra_exc.IncorrectRouteAttribute:
+            raise ra_exc.IncorrectRouteAttribute(
+                route=cls.__name__, attr=input_rules.shorten(name)
+            ) from None
+
+
+class AccessKeyRoute(_Route):
     __controller__ = controllers.AccessKeyController
 
 
-class PolicyAttachmentRoute(routes.Route):
+class PolicyAttachmentRoute(_Route):
     __controller__ = controllers.PolicyAttachmentController
 
 
-class UserRoute(routes.Route):
+class UserRoute(_Route):
     __controller__ = controllers.UserController
 
     # /v1/types/s3/instances/<uuid>/users/<uuid>/keys/[<uuid>]
@@ -35,15 +51,15 @@ class UserRoute(routes.Route):
     policies = routes.route(PolicyAttachmentRoute, resource_route=True)
 
 
-class BucketRoute(routes.Route):
+class BucketRoute(_Route):
     __controller__ = controllers.BucketController
 
 
-class PolicyRoute(routes.Route):
+class PolicyRoute(_Route):
     __controller__ = controllers.PolicyController
 
 
-class InstanceRoute(routes.Route):
+class InstanceRoute(_Route):
     __controller__ = controllers.InstanceController
 
     buckets = routes.route(BucketRoute, resource_route=True)
@@ -51,11 +67,11 @@ class InstanceRoute(routes.Route):
     users = routes.route(UserRoute, resource_route=True)
 
 
-class VersionRoute(routes.Route):
+class VersionRoute(_Route):
     __controller__ = controllers.VersionController
 
 
-class S3Route(routes.Route):
+class S3Route(_Route):
     """/v1/types/s3/"""
 
     __controller__ = controllers.S3Controller

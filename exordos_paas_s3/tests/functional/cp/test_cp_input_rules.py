@@ -463,6 +463,8 @@ def test_unknown_field_is_named(cp_owner, cp_instance):
         "{instance}/nothing/",
         "{instance}/nothing",
         "{instance}/users/00000000-0000-0000-0000-000000000000/nothing/",
+        "{instance}/" + "n" * 20_000 + "/",
+        "{instance}/" + "n" * 20_000,
     ],
 )
 def test_unknown_paths_are_404_json(cp_owner, cp_instance, server_errors, path):
