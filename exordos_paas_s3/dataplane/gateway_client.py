@@ -220,7 +220,8 @@ class GatewayAdminClient:
 
         ``settings``: versioning (bool), object_lock (bool, create only),
         retention ({"mode", "days"} or None), quota_bytes (0: none),
-        public (bool).
+        public (bool), encryption ("AES256"; absent or None: no default
+        encryption of the operator's).
         """
         return self._request("PUT", f"/buckets/{_quote(name)}", settings)
 

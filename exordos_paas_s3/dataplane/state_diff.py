@@ -77,26 +77,34 @@ def bucket_settings(spec: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any]:
             "mode": spec["retention_mode"],
             "days": int(spec["retention_days"]),
         }
-    return {
+    settings = {
         "versioning": bool(spec.get("versioning")),
         "object_lock": bool(spec.get("object_lock")),
         "retention": retention,
         "quota_bytes": int(spec.get("quota_bytes") or 0),
         "public": bool(spec.get("public")),
     }
+    # Sent only when set: a gateway without default encryption support then
+    # still takes every other bucket.
+    if spec.get("encryption"):
+        settings["encryption"] = spec["encryption"]
+    return settings
 
 
 def _actual_bucket_settings(actual: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any]:
     retention = actual.get("retention") or None
     if retention:
         retention = {"mode": retention["mode"], "days": int(retention["days"])}
-    return {
+    settings = {
         "versioning": actual.get("versioning") == "Enabled",
         "object_lock": bool(actual.get("object_lock")),
         "retention": retention,
         "quota_bytes": int(actual.get("quota_bytes") or 0),
         "public": bool(actual.get("public")),
     }
+    if actual.get("encryption"):
+        settings["encryption"] = actual["encryption"]
+    return settings
 
 
 class _Index:

@@ -28,6 +28,10 @@ Bucket documents written here (JSON text unless said otherwise):
   applies it to new object versions and shows it in
   GetObjectLockConfiguration.
 - ``quota``: ``{"quota_bytes": N}``; absent means no quota.
+- ``encryption``: the PutBucketEncryption document (handlers/bucket_config.py);
+  the operator's ``encryption: "AES256"`` is exactly
+  :func:`default_encryption_document`, so GetBucketEncryption shows it and new
+  objects put without SSE headers are stored encrypted (SSE-S3).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import dataclasses
 import json
 import logging
 import typing as tp
+import xml.etree.ElementTree as ET
 
 from exordos_paas_s3 import bucket_rules
 from exordos_paas_s3.gateway import errors
@@ -49,6 +54,10 @@ LOG = logging.getLogger(__name__)
 DOC_POLICY = "policy"
 DOC_DEFAULT_RETENTION = object_lock.DOC_CONFIG
 DOC_QUOTA = "quota"
+# The same document PutBucketEncryption stores (sse.DOC_ENCRYPTION).
+DOC_ENCRYPTION = "encryption"
+# The default encryptions the operator can set (SSE-S3; KMS stays per bucket).
+ENCRYPTIONS = ("AES256",)
 
 
 class InvalidSettings(ValueError):
@@ -66,6 +75,8 @@ class Settings:
     retention: dict[str, tp.Any] | None = None
     quota_bytes: int = 0
     public: bool = False
+    # Default encryption of the bucket: "AES256", or None for none.
+    encryption: str | None = None
 
     @classmethod
     def from_body(cls, body: tp.Mapping[str, tp.Any]) -> Settings:
@@ -98,12 +109,16 @@ class Settings:
         if problem is not None:
             setting, reason = problem
             raise InvalidSettings(f"{_BODY_FIELDS[setting]}: {reason}")
+        encryption = body.get("encryption")
+        if encryption is not None and encryption not in ENCRYPTIONS:
+            raise InvalidSettings(f"encryption must be one of {ENCRYPTIONS} or null")
         return cls(
             versioning=body.get("versioning", False),
             object_lock=body.get("object_lock", False),
             retention=dict(retention) if retention else None,
             quota_bytes=body.get("quota_bytes", 0),
             public=public,
+            encryption=encryption,
         )
 
 
@@ -115,6 +130,28 @@ _BODY_FIELDS = {
     bucket_rules.RETENTION_DAYS: "retention.days",
     bucket_rules.QUOTA_BYTES: "quota_bytes",
 }
+
+
+def default_encryption_document(algorithm: str = "AES256") -> bytes:
+    """The ServerSideEncryptionConfiguration the operator's setting stands
+    for, byte for byte as PutBucketEncryption would store it."""
+    root = ET.Element("ServerSideEncryptionConfiguration", xmlns=s3xml.S3_NS)
+    rule = ET.SubElement(root, "Rule")
+    default = ET.SubElement(rule, "ApplyServerSideEncryptionByDefault")
+    ET.SubElement(default, "SSEAlgorithm").text = algorithm
+    return s3xml.DECLARATION.encode() + ET.tostring(root, encoding="utf-8")
+
+
+async def _operator_encryption(
+    storage: storage_base.Storage, bucket: str
+) -> str | None:
+    """The algorithm of the operator's default encryption, or None (no
+    default encryption, or one a tenant set through S3 themselves)."""
+    raw = await storage.get_bucket_doc(bucket, DOC_ENCRYPTION)
+    for algorithm in ENCRYPTIONS:
+        if raw == default_encryption_document(algorithm):
+            return algorithm
+    return None
 
 
 async def _doc_json(storage: storage_base.Storage, bucket: str, name: str) -> tp.Any:
@@ -170,6 +207,7 @@ async def report(
         "retention": await _default_retention(storage, info.name),
         "quota_bytes": int(quota.get("quota_bytes") or 0),
         "public": policy_text is not None and policy_text.decode() == public_text,
+        "encryption": await _operator_encryption(storage, info.name),
         "has_policy": policy_text is not None,
         "empty": await is_empty(storage, info.name),
     }
@@ -239,6 +277,17 @@ async def apply(
     elif not settings.public and is_public:
         # Only the policy this flag made is removed, never a tenant's own.
         await storage.delete_bucket_doc(name, DOC_POLICY)
+        changed = True
+
+    encryption = await _operator_encryption(storage, name)
+    if settings.encryption and encryption != settings.encryption:
+        # A tenant's own default encryption is replaced: the operator's wins.
+        document = default_encryption_document(settings.encryption)
+        await storage.put_bucket_doc(name, DOC_ENCRYPTION, document)
+        changed = True
+    elif not settings.encryption and encryption:
+        # Only the document this setting made is removed, never a tenant's own.
+        await storage.delete_bucket_doc(name, DOC_ENCRYPTION)
         changed = True
 
     if changed:

@@ -19,6 +19,7 @@ with actions create/read/update/delete, plus the field-write actions in
 ``iam.FIELD_WRITE_ACTIONS`` checked whenever a request sets such a field.
 """
 
+import json
 import logging
 import sys
 import uuid as sys_uuid
@@ -53,12 +54,15 @@ _READ_ONLY = {ra_c.ALL: RO}
 _CREATE_ONLY = {ra_c.ALL: RO, ra_c.CREATE: RW}
 # Never readable through the API.
 _NEVER = {ra_c.ALL: HIDDEN}
-# Shown once, in the response to the create that generated it.
-_CREATE_RESPONSE_ONLY = {ra_c.ALL: HIDDEN, ra_c.CREATE: RO}
+# Shown once, in the response to the create that generated it (or took it:
+# a client may choose it, `exordos ... keys add --secret-key`).
+_CREATE_RESPONSE_ONLY = {ra_c.ALL: HIDDEN, ra_c.CREATE: RW}
 
+# RestAlchemy clients (the exordos CLI among them) choose the uuid and name
+# the project on create; both are checked there (_check_create_identity).
 _COMMON_READ_ONLY = {
-    "uuid": _READ_ONLY,
-    "project_id": _READ_ONLY,
+    "uuid": _CREATE_ONLY,
+    "project_id": _CREATE_ONLY,
     "status": _READ_ONLY,
     "reason": _READ_ONLY,
     "created_at": _READ_ONLY,
@@ -66,7 +70,77 @@ _COMMON_READ_ONLY = {
 }
 
 # Fields a change of which means the data plane has something new to apply.
-_NOT_DESIRED_STATE = {"name", "description", "force_delete"}
+# (An instance's `versioning` is only the default of buckets created later.)
+_NOT_DESIRED_STATE = {"name", "description", "force_delete", "versioning"}
+
+
+class UuidInUse(ra_exc.RestAlchemyException):
+    """A client-chosen uuid that a resource of the kind already has."""
+
+    message = "Invalid value of field 'uuid': %(uuid)s is already in use."
+    code = 409
+
+
+class ForeignProject(ra_exc.RestAlchemyException):
+    """A create that names another project than its own (the token's, or
+    the instance's for a nested resource)."""
+
+    message = "Invalid value of field 'project_id': must be %(what)s."
+    code = 403
+
+
+def check_integer_ranges(model, values) -> None:
+    """Name the range an integer field allows when a value leaves it.
+
+    RestAlchemy's own message says only that the value is invalid; a client
+    (the exordos CLI allows wider ranges than this API) needs the bounds.
+    """
+    creators = model.properties.properties
+    for name, value in values.items():
+        creator = creators.get(name)
+        if creator is None or type(value) is not int:
+            continue
+        property_type = creator.get_property_type()
+        if isinstance(property_type, ra_types.AllowNone):
+            property_type = property_type.nested_type
+        if not isinstance(property_type, ra_types.Integer):
+            continue
+        low, high = property_type.min_value, property_type.max_value
+        if low <= value <= high:
+            continue
+        raise validation.InvalidField(
+            field=name, reason=f"{value} is out of range, allowed: {low} to {high}"
+        )
+
+
+class _CreateChecks:
+    """What a create may say about itself: its uuid, its project and, for a
+    nested resource, the links the URL already gives (the exordos CLI sends
+    all of them). Consistent values are accepted, contradicting ones are 4xx.
+    """
+
+    def _check_new_uuid(self, kwargs):
+        value = kwargs.get("uuid")
+        if value is None:
+            return
+        if not isinstance(value, sys_uuid.UUID):
+            raise validation.InvalidField(field="uuid", reason="must be a UUID")
+        found = self.model.objects.get_one_or_none(
+            filters={"uuid": dm_filters.EQ(value)}
+        )
+        if found is not None:
+            raise UuidInUse(uuid=value)
+
+    @staticmethod
+    def _check_same(field, given, want, what):
+        if given is None:
+            return
+        given_id = getattr(given, "uuid", given)
+        if given_id == want:
+            return
+        if field == "project_id":
+            raise ForeignProject(what=what)
+        raise validation.InvalidField(field=field, reason=f"must be {what}")
 
 
 def _fields(**fields):
@@ -401,6 +475,7 @@ class _PolicyMixin:
 
 
 class VersionController(
+    _CreateChecks,
     _PolicyMixin,
     iam_controllers.PolicyBasedWithoutProjectController,
     ra_controllers.BaseResourceControllerPaginated,
@@ -411,6 +486,7 @@ class VersionController(
     def create(self, **kwargs):
         self._enforce("create")
         self._enforce_field_writes(kwargs)
+        self._check_new_uuid(kwargs)
         return super().create(**kwargs)
 
     def update(self, uuid, **kwargs):
@@ -448,7 +524,11 @@ class VersionController(
         )
 
 
+VERSIONS_PATH = "/v1/types/s3/versions/"
+
+
 class InstanceController(
+    _CreateChecks,
     _PolicyMixin,
     iam_controllers.PolicyBasedController,
     ra_controllers.BaseResourceControllerPaginated,
@@ -460,11 +540,67 @@ class InstanceController(
         bucket_name=_CREATE_ONLY,
         ipsv4=_READ_ONLY,
         endpoints=_READ_ONLY,
+        nodes=_READ_ONLY,
         root_access_key=_NEVER,
         root_secret=_NEVER,
     )
 
+    def do_collection(self, parent_resource=None):
+        if self._req.method == "POST":
+            self._version_name_to_uri()
+        return super().do_collection(parent_resource)
+
+    def do_resource(self, uuid, parent_resource=None):
+        if self._req.method == "PUT":
+            self._version_name_to_uri()
+        return super().do_resource(uuid, parent_resource)
+
+    def _version_name_to_uri(self):
+        """The seed contract names the version ("0.0.1"); RestAlchemy takes a
+        reference only as a URI. Put the URI of the version of that name (or
+        uuid) in the body before the packer reads it."""
+        # Size, syntax and depth first (input rules): a body is read once,
+        # bounded, whoever reads it first.
+        body = self._checked_json_body()
+        if body is None:
+            return
+        version = body.get("version")
+        if not isinstance(version, str) or version.startswith("/"):
+            return
+        if not version or "\x00" in version or len(version) > 255:
+            raise validation.InvalidField(
+                field="version", reason="is not a version name, uuid or URI"
+            )
+        try:
+            filters = {"uuid": dm_filters.EQ(sys_uuid.UUID(version))}
+        except ValueError:
+            filters = {"name": dm_filters.EQ(version)}
+        found = models.Version.objects.get_all(filters=filters, limit=2)
+        if not found:
+            raise validation.InvalidField(
+                field="version", reason=f"no version named {version[:64]!r}"
+            )
+        if len(found) > 1:
+            raise validation.InvalidField(
+                field="version",
+                reason=f"several versions are named {version[:64]!r}: give its URI",
+            )
+        body["version"] = f"{VERSIONS_PATH}{found[0].uuid}"
+        self._req.body = json.dumps(body).encode()
+
     def create(self, **kwargs):
+        # Allowed to create at all before saying anything about a uuid.
+        self._enforce("create")
+        check_integer_ranges(self.model, kwargs)
+        self._check_new_uuid(kwargs)
+        project = kwargs.get("project_id")
+        if project is not None and self._ctx_project_id:
+            self._check_same(
+                "project_id",
+                project,
+                self._ctx_project_id,
+                f"the project of the token ({self._ctx_project_id})",
+            )
         self._enforce_field_writes(kwargs)
         instance = super().create(**kwargs)
         if instance.bucket_name:
@@ -472,10 +608,13 @@ class InstanceController(
                 name=instance.bucket_name,
                 instance=instance,
                 project_id=instance.project_id,
+                # The instance's defaults, as for any bucket made on it.
+                versioning_enabled=bool(instance.versioning),
             ).insert()
         return instance
 
     def update(self, uuid, **kwargs):
+        check_integer_ranges(self.model, kwargs)
         self._enforce_field_writes(kwargs)
         filters = {}
         self._enforce_and_override_project_id_in_kwargs("update", filters)
@@ -486,16 +625,48 @@ class InstanceController(
 
 
 class _NestedController(
+    _CreateChecks,
     _PolicyMixin,
     iam_controllers.NestedPolicyBasedController,
     ra_controllers.BaseNestedResourceControllerPaginated,
 ):
     def create(self, parent_resource, **kwargs):
+        # Allowed to create at all before saying anything about a uuid.
+        self._enforce("create")
+        check_integer_ranges(self.model, kwargs)
+        self._check_new_uuid(kwargs)
+        self._check_links(parent_resource, kwargs)
         self._enforce_field_writes(kwargs)
         return super().create(parent_resource=parent_resource, **kwargs)
 
+    def _check_links(self, parent_resource, kwargs):
+        """Links in the body must be the ones the URL names."""
+        pr_name = self.__pr_name__
+        self._check_same(
+            pr_name,
+            kwargs.get(pr_name),
+            parent_resource.uuid,
+            f"the {pr_name} of the URL ({parent_resource.uuid})",
+        )
+        instance = parent_resource if pr_name == "instance" else None
+        if instance is None:
+            instance = parent_resource.instance
+            self._check_same(
+                "instance",
+                kwargs.get("instance"),
+                instance.uuid,
+                f"the instance of the URL ({instance.uuid})",
+            )
+        self._check_same(
+            "project_id",
+            kwargs.get("project_id"),
+            instance.project_id,
+            f"the project of the instance ({instance.project_id})",
+        )
+
     def update(self, parent_resource, uuid, **kwargs):
         self._enforce("update")
+        check_integer_ranges(self.model, kwargs)
         self._enforce_field_writes(kwargs)
         dm = self.get(parent_resource=parent_resource, uuid=uuid)
         return self._apply_update(dm, kwargs)
@@ -506,11 +677,16 @@ class BucketController(_NestedController):
     __pr_name__ = "instance"
     __resource__ = _resource(
         models.Bucket,
-        instance=_READ_ONLY,
+        instance=_CREATE_ONLY,
         name=_CREATE_ONLY,
         object_lock_enabled=_CREATE_ONLY,
         is_empty=_READ_ONLY,
     )
+
+    def create(self, parent_resource, **kwargs):
+        # The instance's `versioning` is the default of its buckets.
+        kwargs.setdefault("versioning_enabled", bool(parent_resource.versioning))
+        return super().create(parent_resource=parent_resource, **kwargs)
 
     def delete(self, parent_resource, uuid):
         self._enforce("delete")
@@ -544,13 +720,14 @@ class BucketController(_NestedController):
 class PolicyController(_NestedController):
     __policy_name__ = iam.POLICY_POLICY
     __pr_name__ = "instance"
-    __resource__ = _resource(models.Policy, instance=_READ_ONLY, name=_CREATE_ONLY)
+    # Renamable (docs/controlplane.md): see models.Policy.update.
+    __resource__ = _resource(models.Policy, instance=_CREATE_ONLY)
 
 
 class UserController(_NestedController):
     __policy_name__ = iam.POLICY_USER
     __pr_name__ = "instance"
-    __resource__ = _resource(models.User, instance=_READ_ONLY, name=_CREATE_ONLY)
+    __resource__ = _resource(models.User, instance=_CREATE_ONLY, name=_CREATE_ONLY)
 
 
 class AccessKeyController(_NestedController):
@@ -558,14 +735,15 @@ class AccessKeyController(_NestedController):
     __pr_name__ = "user"
     __resource__ = _resource(
         models.AccessKey,
-        instance=_READ_ONLY,
-        user=_READ_ONLY,
+        instance=_CREATE_ONLY,
+        user=_CREATE_ONLY,
         access_key=_READ_ONLY,
         secret_key=_CREATE_RESPONSE_ONLY,
     )
 
     def create(self, parent_resource, **kwargs):
-        kwargs["instance"] = parent_resource.instance
+        # A link in the body is checked against the URL's (_check_links).
+        kwargs.setdefault("instance", parent_resource.instance)
         secret = kwargs.get("secret_key")
         if secret is not None:
             # A client-chosen secret: the model only ever holds it sealed.
@@ -613,11 +791,12 @@ class PolicyAttachmentController(_NestedController):
     __pr_name__ = "user"
     __resource__ = _resource(
         models.PolicyAttachment,
-        instance=_READ_ONLY,
-        user=_READ_ONLY,
+        instance=_CREATE_ONLY,
+        user=_CREATE_ONLY,
         policy=_CREATE_ONLY,
     )
 
     def create(self, parent_resource, **kwargs):
-        kwargs["instance"] = parent_resource.instance
+        # A link in the body is checked against the URL's (_check_links).
+        kwargs.setdefault("instance", parent_resource.instance)
         return super().create(parent_resource=parent_resource, **kwargs)

@@ -47,8 +47,22 @@ class UserRoute(_Route):
 
     # /v1/types/s3/instances/<uuid>/users/<uuid>/keys/[<uuid>]
     keys = routes.route(AccessKeyRoute, resource_route=True)
+    # /v1/types/s3/instances/<uuid>/users/<uuid>/access-keys/[<uuid>]: the
+    # same collection under the seed contract's name (RestAlchemy looks a
+    # path segment up with "-" as "_").
+    access_keys = routes.route(AccessKeyRoute, resource_route=True)
     # /v1/types/s3/instances/<uuid>/users/<uuid>/policies/[<uuid>]
     policies = routes.route(PolicyAttachmentRoute, resource_route=True)
+
+    def _build_openapi_routes_specification(
+        self, route_names, current_path, parameters=None
+    ):
+        # RestAlchemy writes the attribute name into the path; the spec shows
+        # the alias as clients write it (the route takes both spellings).
+        names = ["access-keys" if n == "access_keys" else n for n in route_names]
+        return super()._build_openapi_routes_specification(
+            names, current_path, parameters
+        )
 
 
 class BucketRoute(_Route):
@@ -71,6 +85,12 @@ class VersionRoute(_Route):
     __controller__ = controllers.VersionController
 
 
+# The names of our collections (see S3Route.do).
+_COLLECTIONS = frozenset(
+    {"instances", "versions", "buckets", "policies", "users", "keys", "access-keys"}
+)
+
+
 class S3Route(_Route):
     """/v1/types/s3/"""
 
@@ -81,3 +101,16 @@ class S3Route(_Route):
 
     instances = routes.route(InstanceRoute)
     versions = routes.route(VersionRoute)
+
+    def do(self, parent_resource=None, **kwargs):
+        # The seed contract updates with PATCH. RestAlchemy's PUT already
+        # changes only the fields the body names, so PATCH is served as PUT.
+        if self._req.method == "PATCH":
+            self._req.method = "PUT"
+        # The seed contract writes collections without the trailing slash
+        # (POST /v1/types/s3/instances); RestAlchemy would take the name for
+        # a resource id. No resource id is ever a collection name.
+        path = self._req.path_info
+        if path.rsplit("/", 1)[-1] in _COLLECTIONS:
+            self._req.path_info = path + "/"
+        return super().do(parent_resource=parent_resource, **kwargs)

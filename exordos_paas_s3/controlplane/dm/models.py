@@ -64,6 +64,13 @@ class RetentionMode(str, enum.Enum):
     COMPLIANCE = "COMPLIANCE"
 
 
+class Encryption(str, enum.Enum):
+    """Default encryption of an instance's buckets (seed contract)."""
+
+    NONE = "none"
+    AES256 = "aes256"
+
+
 STATUSES = [s.value for s in Status]
 
 # Fields the data plane reports rather than the tenant asks for.
@@ -162,12 +169,13 @@ class Instance(
     models.ModelWithNameDesc,
     models.ModelWithProject,
     models.ModelWithTimestamp,
-    orm.SQLStorableMixin,
+    orm.SQLStorableWithJSONFieldsMixin,
 ):
     """One S3 service: a set of gateway nodes with their own data."""
 
     __tablename__ = "s3_instances"
     __sealed_fields__ = ("root_secret",)
+    __jsonfields__ = ("nodes",)
 
     name = properties.property(
         types.String(min_length=1, max_length=255), required=True
@@ -195,9 +203,20 @@ class Instance(
     bucket_name = properties.property(
         types.AllowNone(types.String(min_length=3, max_length=63)), default=None
     )
+    # Default encryption of every bucket of the instance: the gateways store
+    # objects put without SSE headers there encrypted (SSE-S3, AES256).
+    encryption = properties.property(
+        types.Enum([e.value for e in Encryption]), default=Encryption.NONE.value
+    )
+    # Versioning of a bucket created without saying (the default bucket too).
+    versioning = properties.property(types.Boolean(), default=False)
+    # MFA delete is not implemented: only false is accepted (validate_shape).
+    mfa_delete = properties.property(types.Boolean(), default=False)
     ipsv4 = properties.property(types.TypedList(types.String()), default=list)
     # S3 endpoint URLs, one per node, filled in by the infra builder.
     endpoints = properties.property(types.TypedList(types.String()), default=list)
+    # The same nodes as the seed contract shows them: {"id", "ip", "port"}.
+    nodes = properties.property(types.List(), default=list)
     # Root credentials of the gateways; the data plane uses them, nobody reads
     # or writes them through the API. The key id is random (it was once
     # derived from the uuid, which made the uuid half of the credentials);
@@ -218,6 +237,11 @@ class Instance(
             )
 
     def validate_shape(self):
+        if self.mfa_delete:
+            raise validation.InvalidField(
+                field="mfa_delete",
+                reason="MFA delete is not supported (no MFA devices); use false",
+            )
         if self.kind == InstanceKind.SINGLE_NODE.value and self.nodes_number != 1:
             raise validation.InvalidField(
                 field="nodes_number",
@@ -371,8 +395,10 @@ class Policy(InstanceChild):
     __jsonfields__ = ("content",)
     __what__ = "policy"
 
+    # Renamable: attachments refer to the policy by uuid, and the gateways
+    # replace the policy of the old name with the new one in one cycle.
     name = properties.property(
-        types.String(min_length=1, max_length=255), required=True, read_only=True
+        types.String(min_length=1, max_length=255), required=True
     )
     content = properties.property(types.Dict(), required=True)
 
@@ -384,6 +410,12 @@ class Policy(InstanceChild):
 
     def update(self, session=None, force=False):
         validation.check_policy_document(self.content)
+        if self.properties["name"].is_dirty():
+            validation.check_policy_name(self.name)
+            self._check_unique_name(session=session)
+            # The name is what the gateways know the policy by: a new wish.
+            self.status = Status.NEW.value
+            self.reason = ""
         super().update(session=session, force=force)
 
     def delete(self, session=None, **kwargs):

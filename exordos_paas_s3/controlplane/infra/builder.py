@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import typing as tp
+import urllib.parse
 import uuid as sys_uuid
 
 from gcl_sdk.agents.universal.dm import models as ua_models
@@ -101,6 +102,14 @@ def node_endpoint(node: tp.Mapping[str, tp.Any]) -> str:
     return node.get("s3_endpoint") or f"http://{node['ipv4']}:{infra_s3.S3_PORT}"
 
 
+def node_doc(
+    node_uuid: str, node: tp.Mapping[str, tp.Any], endpoint: str
+) -> dict[str, tp.Any]:
+    """A node as the instance's ``nodes`` shows it: id, ip and S3 port."""
+    port = urllib.parse.urlsplit(endpoint).port or infra_s3.S3_PORT
+    return {"id": str(node_uuid), "ip": node.get("ipv4", ""), "port": port}
+
+
 class S3InfraBuilder(infra_builder.CoreInfraBuilder):
     def __init__(
         self,
@@ -148,6 +157,13 @@ class S3InfraBuilder(infra_builder.CoreInfraBuilder):
             instance.ipsv4 = ipsv4
         if list(instance.endpoints) != endpoints:
             instance.endpoints = endpoints
+        # The seed contract's view of the same nodes.
+        node_docs = [
+            node_doc(node_uuid, node, endpoint)
+            for (node_uuid, node), endpoint in zip(kept, endpoints, strict=True)
+        ]
+        if list(instance.nodes) != node_docs:
+            instance.nodes = node_docs
 
         if actual.status == infra_c.NodeStatus.ERROR.value:
             self._set_status(

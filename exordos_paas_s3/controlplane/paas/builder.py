@@ -48,7 +48,7 @@ NEW = models.Status.NEW.value
 
 
 def bucket_spec(bucket: models.Bucket) -> dict[str, tp.Any]:
-    return {
+    spec = {
         "name": bucket.name,
         "versioning": bool(bucket.versioning_enabled),
         "object_lock": bool(bucket.object_lock_enabled),
@@ -58,6 +58,12 @@ def bucket_spec(bucket: models.Bucket) -> dict[str, tp.Any]:
         "public": bool(bucket.public),
         "force_delete": bool(bucket.force_delete),
     }
+    # The instance's default encryption, applied to each of its buckets.
+    # Only when set, so the items (and digests) of other buckets stay as
+    # they were before instances had it.
+    if bucket.instance.encryption == models.Encryption.AES256.value:
+        spec["encryption"] = "AES256"
+    return spec
 
 
 def user_spec(user: models.User) -> dict[str, tp.Any]:
