@@ -171,6 +171,8 @@ def test_seed_create_example_encrypts_and_versions_the_default_bucket(
     patched = curl(stand, "PATCH", path, {"encryption": "none", "versioning": False})
     assert patched.status_code == 200, patched.text
     assert patched.json()["encryption"] == "none"
+    assert patched.json()["versioning"] is False
+    api.wait_active(path)  # the instance, too, once its nodes have it
 
     # The buckets' items change with it; the nodes apply that next cycle.
     def encryption_gone() -> bool:
