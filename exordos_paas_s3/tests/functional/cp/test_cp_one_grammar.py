@@ -99,6 +99,8 @@ DOCUMENTS = [
     ("if-exists", _cond("StringEqualsIfExists", "s3:x-amz-acl", "private")),
     ("tag-key", _cond("StringEquals", "s3:ExistingObjectTag/Team A", "x")),
     ("at-limit", _sized(6000)),
+    ("huge-int", _cond("NumericEquals", "s3:max-keys", 2**64)),
+    ("unicode", _cond("StringEquals", "aws:username", "пользователь é")),
     # refused by both
     ("nine-kb", NINE_KB),
     ("over-limit", _sized(6145)),
