@@ -63,7 +63,22 @@ def build(version: str = OPENAPI_VERSION) -> dict:
         )
     specification["info"]["version"] = "latest"
     specification["servers"][0]["url"] = "http://127.0.0.1:8080"
+    _add_patch(specification)
     return json.loads(json.dumps(specification))
+
+
+def _add_patch(specification: dict) -> None:
+    """Every PUT of the plugin is served as PATCH too (the seed contract's
+    update, routes.S3Route.do); RestAlchemy describes only the PUT."""
+    for path, operations in specification["paths"].items():
+        put = operations.get("put")
+        if not path.startswith(PLUGIN_PATH_PREFIX) or put is None:
+            continue
+        patch = json.loads(json.dumps(put))
+        if "operationId" in patch:
+            patch["operationId"] = "Patch_" + patch["operationId"].split("_", 1)[-1]
+        patch["summary"] = patch.get("summary", "") + " (PATCH: the same as PUT)"
+        operations["patch"] = patch
 
 
 def main() -> None:

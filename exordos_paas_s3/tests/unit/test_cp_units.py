@@ -291,22 +291,27 @@ def test_openapi_spec_has_every_plugin_route_and_validates():
     validate(spec)
     base = "/v1/types/s3/instances/{InstanceUuid}"
     user = base + "/users/{UserUuid}"
+    # Every PUT is also a PATCH (the seed contract's update).
+    resource = {"get", "put", "patch", "delete"}
     expected = {
         "/v1/types/s3/": {"get"},
         "/v1/types/s3/versions/": {"get", "post"},
-        "/v1/types/s3/versions/{VersionUuid}": {"get", "put", "delete"},
+        "/v1/types/s3/versions/{VersionUuid}": resource,
         "/v1/types/s3/instances/": {"get", "post"},
-        base: {"get", "put", "delete"},
+        base: resource,
         base + "/buckets/": {"get", "post"},
-        base + "/buckets/{BucketUuid}": {"get", "put", "delete"},
+        base + "/buckets/{BucketUuid}": resource,
         base + "/policies/": {"get", "post"},
-        base + "/policies/{PolicyUuid}": {"get", "put", "delete"},
+        base + "/policies/{PolicyUuid}": resource,
         base + "/users/": {"get", "post"},
-        user: {"get", "put", "delete"},
+        user: resource,
         user + "/keys/": {"get", "post"},
-        user + "/keys/{AccessKeyUuid}": {"get", "put", "delete"},
+        user + "/keys/{AccessKeyUuid}": resource,
+        # The seed contract's name of the same collection.
+        user + "/access-keys/": {"get", "post"},
+        user + "/access-keys/{AccessKeyUuid}": resource,
         user + "/policies/": {"get", "post"},
-        user + "/policies/{PolicyAttachmentUuid}": {"get", "put", "delete"},
+        user + "/policies/{PolicyAttachmentUuid}": resource,
     }
     for path, methods in expected.items():
         assert set(spec["paths"][path]) == methods, path
