@@ -291,7 +291,12 @@ def test_version_by_name_uuid_or_uri_and_bad_ones(stand, api, seed_version):
             {"name": "v-" + secrets.token_hex(3), "version": version},
         )
         assert created["version"].endswith(seed_version["uuid"])
-        api.call("DELETE", f"{INSTANCES}/{created['uuid']}")
+        # An update takes the same forms.
+        path = f"{INSTANCES}/{created['uuid']}"
+        patched = curl(stand, "PATCH", path, {"version": version})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["version"] == created["version"]
+        api.call("DELETE", path)
     for version, status in (("9.9.9", 400), ("x" * 300, 400), ("", 400)):
         refused = curl(
             stand, "POST", f"{INSTANCES}/", {"name": "nov", "version": version}
