@@ -15,7 +15,10 @@
 
 It used to be derived from the instance uuid (``EXS3ROOT`` + 12 hex digits),
 which made the uuid half of the root credentials. Existing instances get a
-random one here; their gateways take it with the next config they receive.
+random one here. Every instance is marked changed (``updated_at``) so the
+builders rebuild its nodes' documents at once: the gateways get the new key,
+and the secrets in ``ua_target_resources`` and the gateway configs, once in
+clear, are replaced by values sealed to each node (decision 0007).
 """
 
 from restalchemy.storage.sql import migrations
@@ -44,6 +47,7 @@ class MigrationStep(migrations.AbstractMigrationStep):
             "upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 16)) "
             "WHERE root_access_key = ''"
         )
+        session.execute("UPDATE s3_instances SET updated_at = now()")
 
     def downgrade(self, session):
         session.execute("ALTER TABLE s3_instances DROP COLUMN root_access_key")

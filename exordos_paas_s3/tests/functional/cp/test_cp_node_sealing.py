@@ -112,3 +112,46 @@ def test_gateway_configs_wait_for_the_node_key_and_seal_the_root_secret(keyed):
         == root_secret
     )
     assert f"root_access_key = {instance.root_access_key}" in body
+
+
+def test_upgrading_to_random_root_keys_rebuilds_every_instance(cp_pg_server_url):
+    """Migration 0001: an existing instance gets a random root access key and
+    is marked changed, so the builders re-send its documents sealed."""
+    import datetime
+    import re
+
+    import psycopg
+
+    from exordos_paas_s3 import definition
+    from exordos_paas_s3.controlplane import local_api
+    from exordos_paas_s3.tests.functional.cp import conftest
+
+    path = definition.S3PaaSDefinition().get_migrations_path()
+    with conftest.throwaway_database(cp_pg_server_url, "cp_mig_key_") as url:
+        local_api.apply_migrations(url)
+        local_api.rollback_migration(url, path, "0001-exordos-paas-s3-root-key-5b1e07")
+        old = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+        instance = sys_uuid.uuid4()
+        with psycopg.connect(url, autocommit=True) as conn:
+            version = sys_uuid.uuid4()
+            conn.execute(
+                "INSERT INTO s3_versions (uuid, name, created_at, updated_at) "
+                "VALUES (%s, 'v', %s, %s)",
+                (version, old, old),
+            )
+            conn.execute(
+                "INSERT INTO s3_instances (uuid, name, project_id, created_at, "
+                "updated_at, version, cpu, ram, disk_size, nodes_number, kind, "
+                "root_secret) VALUES (%s, 'i', %s, %s, %s, %s, 1, 1024, 10, 1, "
+                "'single_node', 'aesgcm1:x')",
+                (instance, sys_uuid.uuid4(), old, old, version),
+            )
+        local_api.apply_migrations(url)
+        with psycopg.connect(url) as conn:
+            key, updated = conn.execute(
+                "SELECT root_access_key, updated_at FROM s3_instances WHERE uuid=%s",
+                (instance,),
+            ).fetchone()
+    assert re.fullmatch(r"EXS3[A-Z0-9]{16}", key), key
+    assert instance.hex[:12].upper() not in key
+    assert updated > old
