@@ -162,45 +162,23 @@ class _PatternSet:
         return False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Principals:
-    """Principal / NotPrincipal: who a bucket-policy statement speaks of."""
-
-    anyone: bool = False
-    canonical_ids: frozenset[str] = frozenset()
-    arns: frozenset[str] = frozenset()
-    accounts: frozenset[str] = frozenset()
-    services: frozenset[str] = frozenset()
-    # "arn:aws:iam:::user/NAME" (no account, the Ceph RGW spelling used by
-    # ceph/s3-tests) names the user in this instance, whatever its account id.
-    accountless: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, parsed: grammar.ParsedPrincipal) -> _Principals:
-        return cls(
-            anyone=parsed.anyone,
-            canonical_ids=parsed.canonical_ids,
-            arns=parsed.arns,
-            accounts=parsed.accounts,
-            services=parsed.services,
-            accountless=parsed.accountless,
-        )
-
-    def matches(self, ctx: RequestContext) -> bool:
-        if self.anyone:
+def _principals_match(principals: grammar.ParsedPrincipal, ctx: RequestContext) -> bool:
+    """Whether Principal / NotPrincipal of a bucket-policy statement names
+    the requester."""
+    if principals.anyone:
+        return True
+    if ctx.is_anonymous:
+        return False
+    if ctx.canonical_id is not None and ctx.canonical_id in principals.canonical_ids:
+        return True
+    if ctx.principal_arn is not None and ctx.principal_arn in principals.arns:
+        return True
+    if ctx.account_id is not None and ctx.account_id in principals.accounts:
+        return True
+    if principals.accountless and ctx.principal_arn is not None:
+        if ctx.principal_arn.split(":", 5)[-1] in principals.accountless:
             return True
-        if ctx.is_anonymous:
-            return False
-        if ctx.canonical_id is not None and ctx.canonical_id in self.canonical_ids:
-            return True
-        if ctx.principal_arn is not None and ctx.principal_arn in self.arns:
-            return True
-        if ctx.account_id is not None and ctx.account_id in self.accounts:
-            return True
-        if self.accountless and ctx.principal_arn is not None:
-            if ctx.principal_arn.split(":", 5)[-1] in self.accountless:
-                return True
-        return ctx.service is not None and ctx.service in self.services
+    return ctx.service is not None and ctx.service in principals.services
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -211,7 +189,7 @@ class Statement:
     not_action: bool
     resources: _PatternSet
     not_resource: bool
-    principals: _Principals | None  # None in identity policies
+    principals: grammar.ParsedPrincipal | None  # None in identity policies
     not_principal: bool
     conditions: tuple[conditions.Condition, ...]
     raw: Mapping[str, Any]
@@ -221,7 +199,7 @@ class Statement:
         if self.actions.matches(ctx.action_lower, values) == self.not_action:
             return False
         if self.principals is not None:
-            if self.principals.matches(ctx) == self.not_principal:
+            if _principals_match(self.principals, ctx) == self.not_principal:
                 return False
         if self.resources.matches(ctx.resource, values) == self.not_resource:
             return False
@@ -238,7 +216,7 @@ class Statement:
         if self.actions.matches(ctx.action_lower, values) == self.not_action:
             return False
         if self.principals is not None:
-            if self.principals.matches(ctx) == self.not_principal:
+            if _principals_match(self.principals, ctx) == self.not_principal:
                 return False
         if self.resources.templates:
             return True
@@ -276,9 +254,7 @@ def _compile_statement(parsed: grammar.ParsedStatement, version: str) -> Stateme
             parsed.resources, ignore_case=False, variables=variables
         ),
         not_resource=parsed.not_resource,
-        principals=(
-            None if parsed.principals is None else _Principals.of(parsed.principals)
-        ),
+        principals=(parsed.principals),
         not_principal=parsed.not_principal,
         conditions=tuple(conditions.compile_condition(c) for c in parsed.conditions),
         raw=parsed.raw,
