@@ -254,7 +254,7 @@ def _compile_statement(parsed: grammar.ParsedStatement, version: str) -> Stateme
             parsed.resources, ignore_case=False, variables=variables
         ),
         not_resource=parsed.not_resource,
-        principals=(parsed.principals),
+        principals=parsed.principals,
         not_principal=parsed.not_principal,
         conditions=tuple(conditions.compile_condition(c) for c in parsed.conditions),
         raw=parsed.raw,
