@@ -121,7 +121,7 @@ async def build(conf: cfg.ConfigOpts):
     from exordos_paas_s3.gateway.auth import identities, sigv4
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
-    from exordos_paas_s3.gateway.storage import base, encrypting, local
+    from exordos_paas_s3.gateway.storage import encrypting, local
 
     data_dir = os.path.abspath(conf.data_dir)
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
@@ -143,18 +143,11 @@ async def build(conf: cfg.ConfigOpts):
         auto_create=conf.kms_auto_create,
         default_kms_key=conf.kms_default_key,
     )
-    # The wrappers keep the Storage contract by delegation (__getattr__), which
-    # the type checker cannot see: the casts state what the tests check.
-    encrypting_storage = typing.cast(
-        base.Storage,
-        encrypting.EncryptingStorage(
-            backend, keyring, c_require_tls=conf.sse_c_require_tls
-        ),
+    # Both wrappers are Storage implementations (storage/base.StorageWrapper).
+    encrypting_storage = encrypting.EncryptingStorage(
+        backend, keyring, c_require_tls=conf.sse_c_require_tls
     )
-    storage = typing.cast(
-        base.Storage,
-        bucket_access.AccessTrackingStorage(encrypting_storage, access_cache),
-    )
+    storage = bucket_access.AccessTrackingStorage(encrypting_storage, access_cache)
     router = Router(conf.virtual_host_domain)
     authenticator = sigv4.Authenticator(
         store,

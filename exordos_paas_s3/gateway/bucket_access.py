@@ -196,7 +196,7 @@ class AccessCache:
         self._entries.pop(bucket, None)
 
 
-class AccessTrackingStorage:
+class AccessTrackingStorage(storage_base.StorageWrapper):
     """A storage that tells the AccessCache when access documents change.
 
     Delegates everything to the wrapped backend; only the writes that can
@@ -206,23 +206,18 @@ class AccessTrackingStorage:
     """
 
     def __init__(self, storage: storage_base.Storage, cache: AccessCache) -> None:
+        super().__init__(storage)
         self._storage = storage
         self.access_cache = cache
 
-    def __repr__(self) -> str:
-        return f"<AccessTrackingStorage {self._storage!r}>"
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._storage, name)
-
-    @property
-    def backend(self) -> storage_base.Storage:
-        return self._storage
-
-    async def create_bucket(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    async def create_bucket(
+        self, name: str, owner_id: str, region: str, object_lock: bool = False
+    ) -> storage_base.BucketInfo:
         self.access_cache.invalidate(name)
         try:
-            return await self._storage.create_bucket(name, *args, **kwargs)
+            return await self._storage.create_bucket(
+                name, owner_id, region, object_lock
+            )
         finally:
             self.access_cache.invalidate(name)
 

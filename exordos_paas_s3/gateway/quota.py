@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway.storage import base as storage_base
@@ -38,9 +37,6 @@ from exordos_paas_s3.gateway.storage import base as storage_base
 LOG = logging.getLogger(__name__)
 
 DOC_QUOTA = "quota"
-
-# check(new object size) raises QuotaExceeded.
-Check = Callable[[int], None]
 
 
 async def limit_of(storage: storage_base.Storage, bucket: str) -> int:
@@ -60,9 +56,11 @@ async def prepare(
     storage: storage_base.Storage,
     bucket: storage_base.BucketInfo,
     key: str | None,
-) -> Check | None:
-    """The check for one write of an object named ``key`` (None for a write
-    that replaces nothing), or None when the bucket has no quota.
+) -> storage_base.QuotaRoom | None:
+    """The room left for one write of an object named ``key`` (None for a
+    write that replaces nothing), or None when the bucket has no quota:
+    ``room.check(size)`` raises QuotaExceeded; storage checks it again with
+    the received size (``Expected.quota``).
 
     Outside a versioning-enabled bucket the write replaces the key's "null"
     version, whose bytes are freed by the same commit.
@@ -79,31 +77,4 @@ async def prepare(
             old = None
         if old is not None and not old.is_delete_marker:
             replaced = old.size
-    after_base = used - replaced
-
-    def check(size: int) -> None:
-        if after_base + size > limit:
-            raise errors.QuotaExceeded(
-                BucketName=bucket.name,
-                QuotaBytes=str(limit),
-                UsedBytes=str(used),
-                ProposedSize=str(size),
-            )
-
-    return check
-
-
-def with_verify(
-    check: Check | None, verify: storage_base.Verify | None
-) -> storage_base.Verify | None:
-    """A storage ``verify`` callback that also checks the received size
-    against the quota (for bodies whose length is known only at the end)."""
-    if check is None:
-        return verify
-
-    def combined(digests: storage_base.Digests) -> None:
-        if verify is not None:
-            verify(digests)
-        check(digests.size)
-
-    return combined
+    return storage_base.QuotaRoom(bucket.name, limit, used, replaced)

@@ -673,14 +673,14 @@ def record_aad(kind: str, kms_key_id: str | None, context: str | None) -> bytes:
 # --- glue for the handlers ---------------------------------------------------
 
 
-def keyring_of(storage: object) -> Keyring | None:
-    """The keyring of the EncryptingStorage the composition root installed
-    (reached through other wrappers' attribute delegation)."""
-    return getattr(storage, "sse_keyring", None)
+def keyring_of(storage) -> Keyring | None:
+    """The keyring of the storage (``Storage.sse_keyring``): set when an
+    EncryptingStorage is installed, None otherwise."""
+    return storage.sse_keyring
 
 
 def _transport(req) -> None:
-    check_transport(req.scope, getattr(req.storage, "sse_c_require_tls", True))
+    check_transport(req.scope, req.storage.sse_c_require_tls)
 
 
 def request_spec(req) -> Spec | None:
@@ -705,13 +705,3 @@ def request_key(req, prefix: str = C_PREFIX) -> CustomerKey | None:
     if key is not None:
         _transport(req)
     return key
-
-
-def write_kwargs(spec: Spec | None) -> dict:
-    """Keyword arguments for put_object/create_multipart_upload."""
-    return {"encryption": spec} if spec is not None else {}
-
-
-def read_kwargs(key: CustomerKey | None) -> dict:
-    """Keyword arguments for open_object/upload_part."""
-    return {"customer_key": key} if key is not None else {}

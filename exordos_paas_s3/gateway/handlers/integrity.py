@@ -13,11 +13,12 @@
 #    under the License.
 """Body integrity: size, Content-MD5, x-amz-content-sha256 and x-amz-checksum-*.
 
-``BodyCheck`` reads what the client declared and hands the storage a
-``verify`` callback. The storage hashes while it writes and calls ``verify``
-before the new object becomes visible, so a mismatch stores nothing. Trailing
-checksums (aws-chunked with ``x-amz-trailer``) are read from the decoded
-body's trailers, which exist by the time ``verify`` runs.
+``BodyCheck`` reads what the client declared and hands the storage an
+``Expected`` value (storage/base.py). The storage hashes while it writes and
+checks it before the new object becomes visible, so a mismatch stores
+nothing. A trailing checksum (aws-chunked with ``x-amz-trailer``) exists only
+once the body has been read: ``BodyCheck.body`` wraps the body so that, at
+its end, the trailer's value joins ``Expected.checksums``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from awscrt import checksums as awscrt_checksums
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.request import Request
-from exordos_paas_s3.gateway.storage.base import Digests
+from exordos_paas_s3.gateway.storage.base import ByteStream, Expected, bad_checksum
 
 ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
 HEADERS = {alg: "x-amz-checksum-" + alg.lower() for alg in ALGORITHMS}
@@ -111,13 +112,13 @@ def _decode_checksum(algorithm: str, value: str) -> bytes:
 
 
 def mismatch(algorithm: str) -> errors.S3Error:
-    return errors.BadDigest(
-        f"The {algorithm} you specified did not match the calculated checksum."
-    )
+    return bad_checksum(algorithm)
 
 
 class BodyCheck:
-    """What the client declared about a body, and the verify callback."""
+    """What the client declared about a body: ``expected`` for the storage
+    (the handler may add the quota room to it), and ``body`` to pass the
+    body through."""
 
     def __init__(self, req: Request, expected_size: int | None) -> None:
         headers = req.headers
@@ -177,34 +178,42 @@ class BodyCheck:
             if sdk not in algorithms:
                 algorithms.append(sdk)
         self.algorithms = tuple(algorithms)
+        self._expected: Expected | None = None
 
-    def verify(self, digests: Digests) -> None:
-        if self.expected_size is not None and digests.size != self.expected_size:
-            raise errors.IncompleteBody()
-        if self.sha256 is not None and digests.sha256 != self.sha256:
-            raise errors.XAmzContentSHA256Mismatch(
-                ClientComputedContentSHA256=self.sha256.hex(),
-                S3ComputedContentSHA256=(digests.sha256 or b"").hex(),
+    @property
+    def expected(self) -> Expected:
+        if self._expected is None:
+            self._expected = Expected(
+                size=self.expected_size,
+                md5=self.md5,
+                sha256=self.sha256,
+                checksums=dict(self.declared),
             )
-        if self.md5 is not None and digests.md5 != self.md5:
-            raise errors.BadDigest(
-                ExpectedDigest=self.md5.hex(),
-                CalculatedDigest=base64.b64encode(digests.md5).decode(),
+        return self._expected
+
+    def body(self, stream: ByteStream) -> ByteStream:
+        """The body to store: ``stream`` itself, or with a trailing checksum a
+        stream that adds the trailer's value to ``expected`` at its end."""
+        if self.trailing is None:
+            return stream
+        return self._with_trailer(stream, self.trailing)
+
+    async def _with_trailer(self, stream: ByteStream, alg: str) -> ByteStream:
+        expected = self.expected
+        async for chunk in stream:
+            yield chunk
+        trailers = getattr(self._req.chunked, "trailers", None) or {}
+        value = trailers.get(HEADERS[alg])
+        if value is None:
+            raise errors.InvalidRequest(
+                f"The trailer {HEADERS[alg]} was declared but not sent."
             )
-        for alg, expected in self.declared.items():
-            if digests.checksums.get(alg) != expected:
-                raise mismatch(alg)
-        if self.trailing is not None:
-            trailers = getattr(self._req.chunked, "trailers", None) or {}
-            value = trailers.get(HEADERS[self.trailing])
-            if value is None:
-                raise errors.InvalidRequest(
-                    f"The trailer {HEADERS[self.trailing]} was declared but not sent."
-                )
-            if digests.checksums.get(self.trailing) != _decode_checksum(
-                self.trailing, value
-            ):
-                raise mismatch(self.trailing)
+        digest = _decode_checksum(alg, value)
+        if expected.checksums.get(alg, digest) != digest:
+            # A header and the trailer declare different values: one of them
+            # cannot match the body.
+            raise mismatch(alg)
+        expected.checksums[alg] = digest
 
 
 def checksum_headers(checksums: dict[str, str]) -> dict[str, str]:

@@ -65,12 +65,10 @@ async def create_multipart_upload(req: Request) -> Response:
             "The x-amz-checksum-type header can only be used with the "
             "x-amz-checksum-algorithm header."
         )
-    encryption = sse.request_spec(req)
+    new.encryption = sse.request_spec(req)
     docs = await version_docs.from_request(req)
     docs.apply_meta(new.system_meta)
-    upload = await req.storage.create_multipart_upload(
-        new, **sse.write_kwargs(encryption)
-    )
+    upload = await req.storage.create_multipart_upload(new)
     await version_docs.stash(req, upload.upload_id, docs)
     root = s3xml.Element("InitiateMultipartUploadResult", [])
     root.add("Bucket", req.bucket)
@@ -120,11 +118,11 @@ async def upload_part(req: Request) -> Response:
         req.key,
         upload_id,
         number,
-        req.body,
+        check.body(req.body),
         checksum_algorithms=algorithms,
         want_sha256=check.sha256 is not None,
-        verify=check.verify,
-        **sse.read_kwargs(customer_key),
+        expected=check.expected,
+        customer_key=customer_key,
     )
     headers = {"etag": quote_etag(part.etag)}
     headers.update(integrity.checksum_headers(part.checksums))
@@ -182,7 +180,7 @@ async def upload_part_copy(req: Request) -> Response:
         object_handlers._version_arg(source),
         start,
         length,
-        **sse.read_kwargs(source_key),
+        customer_key=source_key,
     )
     if reader.info.etag != source.etag:
         raise errors.PreconditionFailed(
@@ -195,7 +193,7 @@ async def upload_part_copy(req: Request) -> Response:
         number,
         reader.stream(),
         checksum_algorithms=tuple(upload.request.checksum_algorithms),
-        **sse.read_kwargs(customer_key),
+        customer_key=customer_key,
     )
     root = s3xml.Element("CopyPartResult", [])
     root.add("LastModified", iso8601(part.last_modified))
@@ -350,12 +348,12 @@ async def _part_checksums(
 async def _check_quota(
     req: Request, upload_id: str, parts: list[tuple[int, str]]
 ) -> None:
-    within_quota = await quota.prepare(req.storage, req.bucket_record, req.key)
-    if within_quota is None:
+    room = await quota.prepare(req.storage, req.bucket_record, req.key)
+    if room is None:
         return
     stored = await _stored_parts(req, upload_id)
     # A listed part that is missing fails the Complete itself (InvalidPart).
-    within_quota(sum(stored[n].size for n, _etag in parts if n in stored))
+    room.check(sum(stored[n].size for n, _etag in parts if n in stored))
 
 
 def composite_etag(parts: list[tuple[int, str]]) -> str | None:

@@ -41,7 +41,13 @@ from exordos_paas_s3.gateway.request import (
     quote_etag,
 )
 from exordos_paas_s3.gateway.router import MAX_KEY_BYTES
-from exordos_paas_s3.gateway.storage.base import ObjectInfo, PutRequest
+from exordos_paas_s3.gateway.storage.base import (
+    Expected,
+    ObjectInfo,
+    Precondition,
+    PutRequest,
+    etag_matches,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -205,39 +211,13 @@ def put_request(req: Request, size: int | None) -> PutRequest:
     )
 
 
-def etag_matches(header: str, etag: str) -> bool:
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*":
-            return True
-        if candidate.startswith("W/"):
-            candidate = candidate[2:]
-        if candidate.strip('"') == etag:
-            return True
-    return False
-
-
-def write_precondition(req: Request):
+def write_precondition(req: Request) -> Precondition | None:
     """The storage precondition of a conditional PUT (If-None-Match / If-Match)."""
     none_match = req.headers.get("if-none-match")
     match = req.headers.get("if-match")
     if none_match is None and match is None:
         return None
-
-    def precondition(current: ObjectInfo | None) -> None:
-        # A delete marker counts as no object at all.
-        live = current if current is not None and not current.is_delete_marker else None
-        # "*" matches any existing object; an ETag list only those ETags.
-        if none_match is not None and live is not None:
-            if etag_matches(none_match, live.etag):
-                raise errors.PreconditionFailed(Condition="If-None-Match")
-        if match is not None:
-            if live is None:
-                raise errors.NoSuchKey(Key=req.key)
-            if not etag_matches(match, live.etag):
-                raise errors.PreconditionFailed(Condition="If-Match")
-
-    return precondition
+    return Precondition(if_match=match, if_none_match=none_match)
 
 
 # --- response headers ------------------------------------------------------
@@ -429,7 +409,7 @@ async def _read(req: Request, head: bool) -> Response:
         # The common case in one storage call: the opened version's metadata
         # drives conditionals and headers (the bytes are read lazily).
         reader = await req.storage.open_object(
-            req.bucket, req.key, version_id, **sse.read_kwargs(customer_key)
+            req.bucket, req.key, version_id, customer_key=customer_key
         )
         info = reader.info
         if info.is_delete_marker:
@@ -457,7 +437,7 @@ async def _read(req: Request, head: bool) -> Response:
                 version_id,
                 start,
                 length,
-                **sse.read_kwargs(customer_key),
+                customer_key=customer_key,
             )
             if reader.info.etag == info.etag and reader.info.size == info.size:
                 break
@@ -552,22 +532,20 @@ async def put_object(req: Request) -> Response:
     size = body_size(req)
     new = put_request(req, size)
     new.owner_id = await access_control.new_object_owner(req)
-    encryption = sse.request_spec(req)
+    new.encryption = sse.request_spec(req)
     check = integrity.BodyCheck(req, size)
     new.checksum_algorithms = check.algorithms
     new.want_sha256 = check.sha256 is not None
     docs = await version_docs.from_request(req)
     docs.apply_meta(new.system_meta)
-    within_quota = await quota.prepare(req.storage, req.bucket_record, req.key)
-    if within_quota is not None and size is not None:
+    room = await quota.prepare(req.storage, req.bucket_record, req.key)
+    if room is not None and size is not None:
         # Refuse before reading a body that could never be stored.
-        within_quota(size)
+        room.check(size)
+    expected = check.expected
+    expected.quota = room
     info = await req.storage.put_object(
-        new,
-        req.body,
-        quota.with_verify(within_quota, check.verify),
-        write_precondition(req),
-        **sse.write_kwargs(encryption),
+        new, check.body(req.body), expected, write_precondition(req)
     )
     await version_docs.store(req, info, docs)
     await access_control.store_new_object_acl(req, info)
@@ -797,27 +775,27 @@ async def copy_object(req: Request) -> Response:
             checksum_algorithms=tuple(algorithms),
             expected_size=source.size,
         )
-        within_quota = await quota.prepare(req.storage, req.bucket_record, req.key)
-        if within_quota is not None:
-            within_quota(source.size)
+        room = await quota.prepare(req.storage, req.bucket_record, req.key)
+        if room is not None:
+            room.check(source.size)
         reader = await req.storage.open_object(
             source.bucket,
             source.key,
             _version_arg(source),
             0,
             source.size,
-            **sse.read_kwargs(source_key),
+            customer_key=source_key,
         )
         if reader.info.etag != source.etag:
             raise errors.PreconditionFailed(
                 "The source object changed during the copy; retry."
             )
+        new.encryption = encryption
         info = await req.storage.put_object(
             new,
             reader.stream(),
-            quota.with_verify(within_quota, None),
+            Expected(quota=room) if room is not None else None,
             write_precondition(req),
-            **sse.write_kwargs(encryption),
         )
     await version_docs.store(req, info, docs, replace=True)
     await access_control.store_new_object_acl(req, info)

@@ -453,15 +453,14 @@ async def post_object(req: Request) -> Response:
         user_meta=user,
         storage_class=storage_class,
         checksum_algorithms=check.algorithms,
+        encryption=encryption,
     )
     low, high = length_range or (0, req.settings.max_single_put)
     high = min(high, req.settings.max_single_put)
-    within_quota = await quota.prepare(req.storage, req.bucket_info, key)
+    expected = check.expected
+    expected.quota = await quota.prepare(req.storage, req.bucket_info, key)
     info = await req.storage.put_object(
-        new,
-        object_handlers.capped(file_stream, high, low),
-        quota.with_verify(within_quota, check.verify),
-        **sse.write_kwargs(encryption),
+        new, check.body(object_handlers.capped(file_stream, high, low)), expected
     )
     await version_docs.store(req, info, docs)
     await access_control.store_new_object_acl(req, info)

@@ -26,20 +26,49 @@ NoSuchKey, NoSuchUpload, BucketNotEmpty, BucketAlreadyExists, InvalidPart,
 InvalidPartOrder, EntityTooSmall, PreconditionFailed, ...) so that the
 gateway renders them without translation.
 
+What the gateway asks of a write travels as values, not callbacks, so a
+backend can check them where it commits (a database transaction, an upstream
+conditional request) and a remote backend can forward them:
+``Expected`` (the digests and size the client declared, and the quota room)
+and ``Precondition`` (If-Match / If-None-Match).
+
+Encryption at rest is part of the contract: ``PutRequest.encryption`` and the
+``customer_key`` of ``open_object`` / ``upload_part``. A backend that does not
+encrypt by itself refuses both with NotImplemented (``refuse_encryption``);
+the ``EncryptingStorage`` wrapper (storage/encrypting.py) consumes them above
+such a backend.
+
 Atomicity rules every backend keeps:
 - ``put_object`` / ``complete_multipart_upload`` make the new object visible
-  all at once or not at all; ``verify`` and ``precondition`` run before the
-  new object becomes visible, and an exception from either leaves the old
-  object (if any) untouched.
+  all at once or not at all; ``expected`` and ``precondition`` are checked
+  before the new object becomes visible, and a failure of either (or an
+  exception from the body stream) leaves the old object (if any) untouched.
 - an acknowledged write (the coroutine returned) survives a crash of the
   process (for the local backend: data fsynced before the index commit).
+- the body is read to its end before ``expected`` is checked and before the
+  request's metadata (``PutRequest.system_meta``) is copied into the index:
+  a trailing checksum, or a wrapper's record of the bytes (SSE), is
+  completed by the body stream itself when it ends.
+
+Two bases help implementations: ``BackendBase`` answers NotImplemented for
+every operation, so a new backend grows one method at a time and the gateway
+renders the gaps as S3 ``NotImplemented`` (501); ``StorageWrapper`` delegates
+every operation to an inner storage, so a wrapper overrides only what it
+changes and still is a ``Storage``.
 """
 
 from __future__ import annotations
 
 import abc
+import base64
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from exordos_paas_s3.gateway import errors
+
+if TYPE_CHECKING:
+    from exordos_paas_s3.gateway import sse
 
 ByteStream = AsyncIterator[bytes]
 
@@ -118,13 +147,124 @@ class PutRequest:
     # "FULL_OBJECT" (the CRC of the whole object, combined from the parts'
     # CRCs); "" is COMPOSITE. ObjectInfo.checksums["type"] reports it.
     checksum_type: str = ""
+    # Encrypt the new object (put_object, create_multipart_upload); None
+    # applies the bucket's default encryption, if any (storage/encrypting.py).
+    encryption: sse.Spec | None = None
 
 
-# verify(digests) raises an S3Error (BadDigest, ...) to reject the upload.
-Verify = Callable[[Digests], None]
-# precondition(current) raises PreconditionFailed / NoSuchKey to reject; it
-# runs atomically with the commit, against the current latest version.
-Precondition = Callable[[ObjectInfo | None], None]
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an If-Match / If-None-Match list names ``etag`` ("*" any)."""
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate.strip('"') == etag:
+            return True
+    return False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Precondition:
+    """A conditional write: the header values of If-Match / If-None-Match.
+
+    Checked atomically with the commit, against the key's current latest
+    version (a delete marker counts as no object)."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+    def check(self, current: ObjectInfo | None, key: str) -> None:
+        """Raises PreconditionFailed, or NoSuchKey for If-Match on no object."""
+        live = current if current is not None and not current.is_delete_marker else None
+        if self.if_none_match is not None and live is not None:
+            if etag_matches(self.if_none_match, live.etag):
+                raise errors.PreconditionFailed(Condition="If-None-Match")
+        if self.if_match is not None:
+            if live is None:
+                raise errors.NoSuchKey(Key=key)
+            if not etag_matches(self.if_match, live.etag):
+                raise errors.PreconditionFailed(Condition="If-Match")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuotaRoom:
+    """The room a bucket quota leaves for one write: the write may store
+    ``limit - used + freed`` bytes (``freed``: the bytes of the version it
+    replaces)."""
+
+    bucket: str
+    limit: int
+    used: int
+    freed: int = 0
+
+    def check(self, size: int) -> None:
+        if self.used - self.freed + size > self.limit:
+            raise errors.QuotaExceeded(
+                BucketName=self.bucket,
+                QuotaBytes=str(self.limit),
+                UsedBytes=str(self.used),
+                ProposedSize=str(size),
+            )
+
+
+def bad_checksum(algorithm: str) -> errors.S3Error:
+    return errors.BadDigest(
+        f"The {algorithm} you specified did not match the calculated checksum."
+    )
+
+
+@dataclasses.dataclass(slots=True)
+class Expected:
+    """What a body must turn out to be; checked over the received bytes
+    before the commit (``check``).
+
+    ``checksums`` maps an algorithm ("CRC32" ...) to the raw digest the client
+    declared; the algorithm must be in the request's ``checksum_algorithms``.
+    A trailing checksum (aws-chunked trailer) is added to ``checksums`` by
+    the body stream when it ends, which is why backends check after the body
+    is exhausted."""
+
+    size: int | None = None
+    md5: bytes | None = None
+    sha256: bytes | None = None
+    checksums: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    quota: QuotaRoom | None = None
+
+    def check(self, digests: Digests) -> None:
+        """Raises IncompleteBody, XAmzContentSHA256Mismatch, BadDigest or
+        QuotaExceeded (in that order of checking)."""
+        if self.size is not None and digests.size != self.size:
+            raise errors.IncompleteBody()
+        if self.sha256 is not None and digests.sha256 != self.sha256:
+            raise errors.XAmzContentSHA256Mismatch(
+                ClientComputedContentSHA256=self.sha256.hex(),
+                S3ComputedContentSHA256=(digests.sha256 or b"").hex(),
+            )
+        if self.md5 is not None and digests.md5 != self.md5:
+            raise errors.BadDigest(
+                ExpectedDigest=self.md5.hex(),
+                CalculatedDigest=base64.b64encode(digests.md5).decode(),
+            )
+        for alg, want in self.checksums.items():
+            if digests.checksums.get(alg) != want:
+                raise bad_checksum(alg)
+        if self.quota is not None:
+            self.quota.check(digests.size)
+
+
+def refuse_encryption(
+    encryption: sse.Spec | None = None, customer_key: sse.CustomerKey | None = None
+) -> None:
+    """For backends that store bytes as given: encryption is the
+    EncryptingStorage wrapper's job, and a request for it that reached such a
+    backend has no wrapper above it."""
+    if encryption is not None or customer_key is not None:
+        raise errors.NotImplemented_(
+            "Server-side encryption is not enabled on this gateway.",
+            Header="x-amz-server-side-encryption",
+        )
 
 
 @dataclasses.dataclass
@@ -195,6 +335,17 @@ class ObjectReader:
 class Storage(abc.ABC):
     """The contract. All methods are coroutines and never block the loop."""
 
+    @property
+    def sse_keyring(self) -> sse.Keyring | None:
+        """The SSE keyring when this storage encrypts; None refuses requests
+        for encryption before any body is read."""
+        return None
+
+    @property
+    def sse_c_require_tls(self) -> bool:
+        """Whether SSE-C keys are accepted only over TLS."""
+        return True
+
     # --- lifecycle -------------------------------------------------------
 
     async def start(self) -> None:  # noqa: B027 - optional hook
@@ -256,10 +407,12 @@ class Storage(abc.ABC):
         self,
         req: PutRequest,
         body: ByteStream,
-        verify: Verify | None = None,
+        expected: Expected | None = None,
         precondition: Precondition | None = None,
     ) -> ObjectInfo:
-        """Stream ``body`` into a new object (latest version)."""
+        """Stream ``body`` into a new object (latest version), encrypted as
+        ``req.encryption`` says. Raises what ``expected.check`` and
+        ``precondition.check`` raise."""
 
     @abc.abstractmethod
     async def head_object(
@@ -276,9 +429,11 @@ class Storage(abc.ABC):
         version_id: str | None = None,
         start: int = 0,
         length: int | None = None,
+        customer_key: sse.CustomerKey | None = None,
     ) -> ObjectReader:
         """Open a version for reading ``length`` bytes from ``start``
-        (``None``: to the end). Range validity is the gateway's job."""
+        (``None``: to the end). Range validity is the gateway's job.
+        ``customer_key``: the SSE-C key the request carries."""
 
     @abc.abstractmethod
     async def delete_object(
@@ -327,7 +482,9 @@ class Storage(abc.ABC):
     # --- multipart -------------------------------------------------------
 
     @abc.abstractmethod
-    async def create_multipart_upload(self, req: PutRequest) -> UploadInfo: ...
+    async def create_multipart_upload(self, req: PutRequest) -> UploadInfo:
+        """Start an upload whose object carries ``req``'s metadata and
+        encryption."""
 
     @abc.abstractmethod
     async def get_multipart_upload(
@@ -345,9 +502,11 @@ class Storage(abc.ABC):
         body: ByteStream,
         checksum_algorithms: Sequence[str] = (),
         want_sha256: bool = False,
-        verify: Verify | None = None,
+        expected: Expected | None = None,
+        customer_key: sse.CustomerKey | None = None,
     ) -> PartInfo:
-        """Store one part (replaces a previous part with the same number)."""
+        """Store one part (replaces a previous part with the same number).
+        ``customer_key``: the SSE-C key of an upload encrypted with one."""
 
     @abc.abstractmethod
     async def list_parts(
@@ -420,6 +579,388 @@ class Storage(abc.ABC):
     async def delete_object_doc(
         self, bucket: str, key: str, version_id: str | None, name: str
     ) -> None: ...
+
+
+def _not_implemented(operation: str) -> errors.S3Error:
+    return errors.NotImplemented_(
+        f"This storage backend does not implement {operation} yet."
+    )
+
+
+class BackendBase(Storage):
+    """Where a new backend starts: every operation answers S3 NotImplemented
+    (501) until the backend overrides it. Encryption requests are refused
+    the same way unless the backend handles them (or an EncryptingStorage
+    sits above it)."""
+
+    async def create_bucket(
+        self, name: str, owner_id: str, region: str, object_lock: bool = False
+    ) -> BucketInfo:
+        raise _not_implemented("CreateBucket")
+
+    async def get_bucket(self, name: str) -> BucketInfo:
+        raise _not_implemented("HeadBucket")
+
+    async def list_buckets(self) -> list[BucketInfo]:
+        raise _not_implemented("ListBuckets")
+
+    async def delete_bucket(self, name: str) -> None:
+        raise _not_implemented("DeleteBucket")
+
+    async def update_bucket(self, name: str, **fields: object) -> BucketInfo:
+        raise _not_implemented("bucket settings")
+
+    async def put_object(
+        self,
+        req: PutRequest,
+        body: ByteStream,
+        expected: Expected | None = None,
+        precondition: Precondition | None = None,
+    ) -> ObjectInfo:
+        raise _not_implemented("PutObject")
+
+    async def head_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo:
+        raise _not_implemented("HeadObject")
+
+    async def open_object(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        start: int = 0,
+        length: int | None = None,
+        customer_key: sse.CustomerKey | None = None,
+    ) -> ObjectReader:
+        raise _not_implemented("GetObject")
+
+    async def delete_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo | None:
+        raise _not_implemented("DeleteObject")
+
+    async def update_object_meta(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        **fields: object,
+    ) -> ObjectInfo:
+        raise _not_implemented("metadata replacement")
+
+    async def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        max_keys: int = 1000,
+    ) -> ListResult:
+        raise _not_implemented("ListObjects")
+
+    async def list_object_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionListResult:
+        raise _not_implemented("ListObjectVersions")
+
+    async def create_multipart_upload(self, req: PutRequest) -> UploadInfo:
+        raise _not_implemented("multipart uploads")
+
+    async def get_multipart_upload(
+        self, bucket: str, key: str, upload_id: str
+    ) -> UploadInfo:
+        raise _not_implemented("multipart uploads")
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: ByteStream,
+        checksum_algorithms: Sequence[str] = (),
+        want_sha256: bool = False,
+        expected: Expected | None = None,
+        customer_key: sse.CustomerKey | None = None,
+    ) -> PartInfo:
+        raise _not_implemented("multipart uploads")
+
+    async def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number_marker: int = 0,
+        max_parts: int = 1000,
+    ) -> tuple[list[PartInfo], bool]:
+        raise _not_implemented("multipart uploads")
+
+    async def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+        precondition: Precondition | None = None,
+    ) -> ObjectInfo:
+        raise _not_implemented("multipart uploads")
+
+    async def abort_multipart_upload(
+        self, bucket: str, key: str, upload_id: str
+    ) -> None:
+        raise _not_implemented("multipart uploads")
+
+    async def list_multipart_uploads(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
+    ) -> UploadListResult:
+        raise _not_implemented("multipart uploads")
+
+    async def get_bucket_doc(self, bucket: str, name: str) -> bytes | None:
+        raise _not_implemented(f"the bucket {name} document")
+
+    async def put_bucket_doc(self, bucket: str, name: str, value: bytes) -> None:
+        raise _not_implemented(f"the bucket {name} document")
+
+    async def delete_bucket_doc(self, bucket: str, name: str) -> None:
+        raise _not_implemented(f"the bucket {name} document")
+
+    async def get_object_doc(
+        self, bucket: str, key: str, version_id: str | None, name: str
+    ) -> bytes | None:
+        raise _not_implemented(f"the object {name} document")
+
+    async def put_object_doc(
+        self, bucket: str, key: str, version_id: str | None, name: str, value: bytes
+    ) -> None:
+        raise _not_implemented(f"the object {name} document")
+
+    async def delete_object_doc(
+        self, bucket: str, key: str, version_id: str | None, name: str
+    ) -> None:
+        raise _not_implemented(f"the object {name} document")
+
+
+class StorageWrapper(Storage):
+    """A Storage over another one: every operation goes to ``inner`` unless
+    the subclass overrides it. Explicit delegation (no ``__getattr__``), so a
+    wrapper is a Storage the type checker and ``isinstance`` see."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.inner!r}>"
+
+    @property
+    def sse_keyring(self) -> sse.Keyring | None:
+        return self.inner.sse_keyring
+
+    @property
+    def sse_c_require_tls(self) -> bool:
+        return self.inner.sse_c_require_tls
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def create_bucket(
+        self, name: str, owner_id: str, region: str, object_lock: bool = False
+    ) -> BucketInfo:
+        return await self.inner.create_bucket(name, owner_id, region, object_lock)
+
+    async def get_bucket(self, name: str) -> BucketInfo:
+        return await self.inner.get_bucket(name)
+
+    async def list_buckets(self) -> list[BucketInfo]:
+        return await self.inner.list_buckets()
+
+    async def delete_bucket(self, name: str) -> None:
+        await self.inner.delete_bucket(name)
+
+    async def update_bucket(self, name: str, **fields: object) -> BucketInfo:
+        return await self.inner.update_bucket(name, **fields)
+
+    async def bucket_usage(self, bucket: str) -> tuple[int, int]:
+        return await self.inner.bucket_usage(bucket)
+
+    async def put_object(
+        self,
+        req: PutRequest,
+        body: ByteStream,
+        expected: Expected | None = None,
+        precondition: Precondition | None = None,
+    ) -> ObjectInfo:
+        return await self.inner.put_object(req, body, expected, precondition)
+
+    async def head_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo:
+        return await self.inner.head_object(bucket, key, version_id)
+
+    async def open_object(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        start: int = 0,
+        length: int | None = None,
+        customer_key: sse.CustomerKey | None = None,
+    ) -> ObjectReader:
+        return await self.inner.open_object(
+            bucket, key, version_id, start, length, customer_key
+        )
+
+    async def delete_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo | None:
+        return await self.inner.delete_object(bucket, key, version_id)
+
+    async def update_object_meta(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        **fields: object,
+    ) -> ObjectInfo:
+        return await self.inner.update_object_meta(bucket, key, version_id, **fields)
+
+    async def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        max_keys: int = 1000,
+    ) -> ListResult:
+        return await self.inner.list_objects(
+            bucket, prefix, delimiter, start_after, max_keys
+        )
+
+    async def list_object_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionListResult:
+        return await self.inner.list_object_versions(
+            bucket, prefix, delimiter, key_marker, version_id_marker, max_keys
+        )
+
+    async def create_multipart_upload(self, req: PutRequest) -> UploadInfo:
+        return await self.inner.create_multipart_upload(req)
+
+    async def get_multipart_upload(
+        self, bucket: str, key: str, upload_id: str
+    ) -> UploadInfo:
+        return await self.inner.get_multipart_upload(bucket, key, upload_id)
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: ByteStream,
+        checksum_algorithms: Sequence[str] = (),
+        want_sha256: bool = False,
+        expected: Expected | None = None,
+        customer_key: sse.CustomerKey | None = None,
+    ) -> PartInfo:
+        return await self.inner.upload_part(
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            body,
+            checksum_algorithms,
+            want_sha256,
+            expected,
+            customer_key,
+        )
+
+    async def list_parts(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number_marker: int = 0,
+        max_parts: int = 1000,
+    ) -> tuple[list[PartInfo], bool]:
+        return await self.inner.list_parts(
+            bucket, key, upload_id, part_number_marker, max_parts
+        )
+
+    async def complete_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+        precondition: Precondition | None = None,
+    ) -> ObjectInfo:
+        return await self.inner.complete_multipart_upload(
+            bucket, key, upload_id, parts, precondition
+        )
+
+    async def abort_multipart_upload(
+        self, bucket: str, key: str, upload_id: str
+    ) -> None:
+        await self.inner.abort_multipart_upload(bucket, key, upload_id)
+
+    async def list_multipart_uploads(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
+    ) -> UploadListResult:
+        return await self.inner.list_multipart_uploads(
+            bucket, prefix, delimiter, key_marker, upload_id_marker, max_uploads
+        )
+
+    async def get_bucket_doc(self, bucket: str, name: str) -> bytes | None:
+        return await self.inner.get_bucket_doc(bucket, name)
+
+    async def put_bucket_doc(self, bucket: str, name: str, value: bytes) -> None:
+        await self.inner.put_bucket_doc(bucket, name, value)
+
+    async def delete_bucket_doc(self, bucket: str, name: str) -> None:
+        await self.inner.delete_bucket_doc(bucket, name)
+
+    async def get_object_doc(
+        self, bucket: str, key: str, version_id: str | None, name: str
+    ) -> bytes | None:
+        return await self.inner.get_object_doc(bucket, key, version_id, name)
+
+    async def put_object_doc(
+        self, bucket: str, key: str, version_id: str | None, name: str, value: bytes
+    ) -> None:
+        await self.inner.put_object_doc(bucket, key, version_id, name, value)
+
+    async def delete_object_doc(
+        self, bucket: str, key: str, version_id: str | None, name: str
+    ) -> None:
+        await self.inner.delete_object_doc(bucket, key, version_id, name)
 
 
 # A factory the composition root (cmd/) uses; kept here so backends share it.

@@ -15,18 +15,19 @@
 
 The backend below stores sealed segments and knows nothing of encryption;
 everything above sees plaintext: sizes, part sizes, checksums and (for
-SSE-S3) the ETag are those of the plaintext, and the ``verify`` callback gets
-plaintext digests, so Content-MD5 and x-amz-checksum-* still protect an
-upload. The object's encryption record (kind, wrapped data key, KMS key id,
-SSE-C salt, plaintext ETag and checksums) rides in ``system_meta`` under
+SSE-S3) the ETag are those of the plaintext, and ``Expected`` is checked
+against plaintext digests (here, when the plaintext body ends), so
+Content-MD5 and x-amz-checksum-* still protect an upload. The object's
+encryption record (kind, wrapped data key, KMS key id, SSE-C salt,
+plaintext ETag and checksums) rides in ``system_meta`` under
 ``sse.RECORD_META`` and is stripped from every ObjectInfo/UploadInfo this
 wrapper returns; the public ``x-amz-server-side-encryption*`` headers stay in
 ``system_meta``, so GET/HEAD echo them like any stored header.
 
-The methods that write or read encrypted data take one keyword more than the
-contract: ``encryption`` (a ``sse.Spec``; None applies the bucket's default
-encryption) on put_object/create_multipart_upload, and ``customer_key`` (a
-``sse.CustomerKey``) on open_object/upload_part for SSE-C objects.
+It consumes the contract's encryption arguments (``PutRequest.encryption``,
+None applying the bucket's default encryption, and ``customer_key`` on
+open_object/upload_part for SSE-C objects); the backend below never sees
+them. Every other operation passes through ``base.StorageWrapper``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from exordos_paas_s3.gateway import errors, sse
@@ -100,10 +101,15 @@ class _Sealing:
             hasher.update(data)
         return self._sealer.feed(data)
 
-    async def stream(self, body: base.ByteStream) -> base.ByteStream:
+    async def stream(
+        self, body: base.ByteStream, at_end: Callable[[], None]
+    ) -> base.ByteStream:
         # ASGI delivers small chunks: gather up to BATCH bytes, then hash and
         # seal them in one worker-thread hop (hashlib releases the GIL, so
         # hashing overlaps receiving the next batch; bounded memory).
+        # ``at_end`` runs once the plaintext is complete, before the last
+        # sealed bytes reach the backend: it checks the plaintext digests and
+        # completes the record the backend copies at its commit.
         batch: list[bytes] = []
         batched = 0
         async for chunk in body:
@@ -124,6 +130,7 @@ class _Sealing:
                 out = self._step(batch)
             if out:
                 yield out
+        at_end()
         yield self._sealer.finish()
 
     def digests(self) -> base.Digests:
@@ -136,7 +143,7 @@ class _Sealing:
         return {alg: _b64(raw) for alg, raw in digests.checksums.items()}
 
 
-class EncryptingStorage:
+class EncryptingStorage(base.StorageWrapper):
     """Encrypts on write, decrypts on read; delegates everything else."""
 
     def __init__(
@@ -147,22 +154,21 @@ class EncryptingStorage:
         c_require_tls: bool = True,
         ttl: float = DEFAULT_TTL,
     ) -> None:
+        super().__init__(storage)
         self._storage = storage
-        self.sse_keyring = keyring
-        self.sse_c_require_tls = c_require_tls
+        self._keyring = keyring
+        self._c_require_tls = c_require_tls
         self._ttl = ttl
         # bucket -> (default Spec or None, loaded at)
         self._defaults: dict[str, tuple[sse.Spec | None, float]] = {}
 
-    def __repr__(self) -> str:
-        return f"<EncryptingStorage {self._storage!r}>"
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._storage, name)
+    @property
+    def sse_keyring(self) -> sse.Keyring:
+        return self._keyring
 
     @property
-    def backend(self) -> base.Storage:
-        return self._storage
+    def sse_c_require_tls(self) -> bool:
+        return self._c_require_tls
 
     # --- bucket default encryption --------------------------------------
 
@@ -175,9 +181,11 @@ class EncryptingStorage:
         self._defaults[bucket] = (spec, time.monotonic())
         return spec
 
-    async def create_bucket(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    async def create_bucket(
+        self, name: str, owner_id: str, region: str, object_lock: bool = False
+    ) -> base.BucketInfo:
         self._defaults.pop(name, None)
-        return await self._storage.create_bucket(name, *args, **kwargs)
+        return await self._storage.create_bucket(name, owner_id, region, object_lock)
 
     async def delete_bucket(self, name: str) -> None:
         try:
@@ -295,25 +303,58 @@ class EncryptingStorage:
         )
         return dataclasses.replace(upload, request=request)
 
+    async def _stored_precondition(
+        self, bucket: str, key: str, precondition: base.Precondition | None
+    ) -> base.Precondition | None:
+        """The precondition in the backend's terms.
+
+        Clients name the ETags they were shown; the backend compares the ones
+        it stored, which differ for SSE-S3 and encrypted multipart objects
+        (the plaintext's). When the current object's shown ETag matches a
+        list, its stored ETag joins the list. Should the object change before
+        the commit, the new one's stored ETag is in no list (sealed bytes
+        never repeat), so If-Match fails safe."""
+        if precondition is None:
+            return None
+        try:
+            current = await self._storage.head_object(bucket, key)
+        except errors.NoSuchKey:
+            return precondition
+        shown = self.present(current).etag
+        if current.is_delete_marker or shown == current.etag:
+            return precondition
+
+        def extend(header: str | None) -> str | None:
+            if header is None or not base.etag_matches(header, shown):
+                return header
+            return f'{header}, "{current.etag}"'
+
+        return base.Precondition(
+            if_match=extend(precondition.if_match),
+            if_none_match=extend(precondition.if_none_match),
+        )
+
     # --- objects --------------------------------------------------------------
 
     async def put_object(
         self,
         req: base.PutRequest,
         body: base.ByteStream,
-        verify: base.Verify | None = None,
+        expected: base.Expected | None = None,
         precondition: base.Precondition | None = None,
-        *,
-        encryption: sse.Spec | None = None,
     ) -> base.ObjectInfo:
-        spec = encryption or await self.default_spec(req.bucket)
+        precondition = await self._stored_precondition(
+            req.bucket, req.key, precondition
+        )
+        spec = req.encryption or await self.default_spec(req.bucket)
         if spec is None:
-            return await self._storage.put_object(req, body, verify, precondition)
+            return await self._storage.put_object(req, body, expected, precondition)
         record, data_key = self._new_record(spec)
         sealing = _Sealing(data_key, req.checksum_algorithms, req.want_sha256)
         meta = self._meta_with(req.system_meta, spec, record)
         inner = dataclasses.replace(
             req,
+            encryption=None,
             system_meta=meta,
             checksum_algorithms=(),
             want_sha256=False,
@@ -322,10 +363,10 @@ class EncryptingStorage:
             ),
         )
 
-        def inner_verify(_sealed_digests: base.Digests) -> None:
+        def at_end() -> None:
             digests = sealing.digests()
-            if verify is not None:
-                verify(digests)
+            if expected is not None:
+                expected.check(digests)
             # Completed here, before the commit copies system_meta: the
             # plaintext ETag (SSE-S3 only, as AWS) and checksums.
             if spec.kind == sse.KIND_S3:
@@ -337,7 +378,7 @@ class EncryptingStorage:
             meta[sse.RECORD_META] = json.dumps(record, separators=(",", ":"))
 
         info = await self._storage.put_object(
-            inner, sealing.stream(body), inner_verify, precondition
+            inner, sealing.stream(body, at_end), None, precondition
         )
         return self.present(info)
 
@@ -370,15 +411,32 @@ class EncryptingStorage:
         info = await self._storage.update_object_meta(bucket, key, version_id, **fields)
         return self.present(info)
 
-    async def list_objects(self, *args: Any, **kwargs: Any) -> base.ListResult:
-        result = await self._storage.list_objects(*args, **kwargs)
+    async def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        max_keys: int = 1000,
+    ) -> base.ListResult:
+        result = await self._storage.list_objects(
+            bucket, prefix, delimiter, start_after, max_keys
+        )
         result.objects = [self.present(o) for o in result.objects]
         return result
 
     async def list_object_versions(
-        self, *args: Any, **kwargs: Any
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
     ) -> base.VersionListResult:
-        result = await self._storage.list_object_versions(*args, **kwargs)
+        result = await self._storage.list_object_versions(
+            bucket, prefix, delimiter, key_marker, version_id_marker, max_keys
+        )
         result.versions = [self.present(o) for o in result.versions]
         return result
 
@@ -389,7 +447,6 @@ class EncryptingStorage:
         version_id: str | None = None,
         start: int = 0,
         length: int | None = None,
-        *,
         customer_key: sse.CustomerKey | None = None,
     ) -> base.ObjectReader:
         reader = await self._storage.open_object(bucket, key, version_id, start, length)
@@ -508,10 +565,8 @@ class EncryptingStorage:
 
     # --- multipart -----------------------------------------------------------
 
-    async def create_multipart_upload(
-        self, req: base.PutRequest, *, encryption: sse.Spec | None = None
-    ) -> base.UploadInfo:
-        spec = encryption or await self.default_spec(req.bucket)
+    async def create_multipart_upload(self, req: base.PutRequest) -> base.UploadInfo:
+        spec = req.encryption or await self.default_spec(req.bucket)
         if spec is None:
             return await self._storage.create_multipart_upload(req)
         record, _ = self._new_record(spec)
@@ -519,6 +574,7 @@ class EncryptingStorage:
             record["a"] = list(req.checksum_algorithms)
         inner = dataclasses.replace(
             req,
+            encryption=None,
             system_meta=self._meta_with(req.system_meta, spec, record),
             checksum_algorithms=(),
         )
@@ -532,9 +588,17 @@ class EncryptingStorage:
         )
 
     async def list_multipart_uploads(
-        self, *args: Any, **kwargs: Any
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
     ) -> base.UploadListResult:
-        result = await self._storage.list_multipart_uploads(*args, **kwargs)
+        result = await self._storage.list_multipart_uploads(
+            bucket, prefix, delimiter, key_marker, upload_id_marker, max_uploads
+        )
         result.uploads = [self._present_upload(u) for u in result.uploads]
         return result
 
@@ -547,8 +611,7 @@ class EncryptingStorage:
         body: base.ByteStream,
         checksum_algorithms: Sequence[str] = (),
         want_sha256: bool = False,
-        verify: base.Verify | None = None,
-        *,
+        expected: base.Expected | None = None,
         customer_key: sse.CustomerKey | None = None,
     ) -> base.PartInfo:
         upload = await self._storage.get_multipart_upload(bucket, key, upload_id)
@@ -565,24 +628,21 @@ class EncryptingStorage:
                 body,
                 checksum_algorithms,
                 want_sha256,
-                verify,
+                expected,
             )
         data_key = self._data_key(record, meta, customer_key)
         sealing = _Sealing(data_key, checksum_algorithms, want_sha256)
 
-        def inner_verify(_sealed_digests: base.Digests) -> None:
-            if verify is not None:
-                verify(sealing.digests())
+        def at_end() -> None:
+            if expected is not None:
+                expected.check(sealing.digests())
 
         part = await self._storage.upload_part(
             bucket,
             key,
             upload_id,
             part_number,
-            sealing.stream(body),
-            (),
-            False,
-            inner_verify,
+            sealing.stream(body, at_end),
         )
         digests = sealing.digests()
         etag = _part_etag(record, data_key, digests.md5)
@@ -667,11 +727,15 @@ class EncryptingStorage:
         precondition: base.Precondition | None = None,
     ) -> base.ObjectInfo:
         upload = await self._storage.get_multipart_upload(bucket, key, upload_id)
+        precondition = await self._stored_precondition(bucket, key, precondition)
         record = _record_of(upload.request.system_meta)
         if record is None:
             return await self._storage.complete_multipart_upload(
                 bucket, key, upload_id, parts, precondition
             )
+        # The contract takes ETags quoted or not, in either case (as the
+        # backend compares them).
+        parts = [(n, etag.strip().strip('"').lower()) for n, etag in parts]
         stored = await self._all_parts(bucket, key, upload_id)
         docs = await self._part_docs(bucket, upload_id, stored)
         # The client lists the ETags it was given; the backend knows the
@@ -684,13 +748,19 @@ class EncryptingStorage:
             bucket, key, upload_id, mapped, precondition
         )
         await self._drop_part_docs(bucket, upload_id, stored)
-        try:
-            raw = b"".join(bytes.fromhex(etag) for _, etag in parts)
-        except ValueError:
-            return self.present(info)
         # The object's ETag from the client-facing part ETags (AWS's composite
-        # rule); a crash before this update keeps the stored bytes' one.
+        # rule) and its checksums from the parts' plaintext ones (the backend
+        # saw neither); a crash before this update keeps the stored bytes'.
+        raw = b"".join(bytes.fromhex(etag) for _, etag in parts)
         record["e"] = f"{hashlib.md5(raw).hexdigest()}-{len(parts)}"
+        sizes = {p.part_number: sse.plain_size(p.size) for p in stored}
+        part_sums = [(docs[n]["k"], sizes[n]) for n, _ in parts if n in docs]
+        if record.get("a") and len(part_sums) == len(parts):
+            checksums = local_ingest.composite_checksums(
+                record["a"], part_sums, upload.request.checksum_type
+            )
+            if checksums:
+                record["c"] = checksums
         meta = dict(info.system_meta)
         meta[sse.RECORD_META] = json.dumps(record, separators=(",", ":"))
         info = await self._storage.update_object_meta(

@@ -58,13 +58,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway.storage import base, local_ingest
 from exordos_paas_s3.gateway.storage import local_index as idx
+
+if TYPE_CHECKING:
+    from exordos_paas_s3.gateway import sse
 
 LOG = logging.getLogger(__name__)
 
@@ -628,10 +631,11 @@ class LocalStorage(base.Storage):
         current = idx.latest_row(conn, bucket, key)
         if precondition is not None:
             # A latest delete marker means "no object" to a condition.
-            precondition(
+            precondition.check(
                 None
                 if current is None or current[4]
-                else idx.row_to_info(bucket, current)
+                else idx.row_to_info(bucket, current),
+                key,
             )
         if bucket_row[5] == "Enabled":
             version_id = _new_version_id()
@@ -725,9 +729,11 @@ class LocalStorage(base.Storage):
         self,
         req: base.PutRequest,
         body: base.ByteStream,
-        verify: base.Verify | None = None,
+        expected: base.Expected | None = None,
         precondition: base.Precondition | None = None,
     ) -> base.ObjectInfo:
+        if req.encryption is not None:
+            base.refuse_encryption(req.encryption)
         got = await self._receive(
             body,
             req.checksum_algorithms,
@@ -736,8 +742,8 @@ class LocalStorage(base.Storage):
             req.expected_size,
         )
         try:
-            if verify is not None:
-                verify(got.digests)
+            if expected is not None:
+                expected.check(got.digests)
             checksums = {alg: _b64(raw) for alg, raw in got.digests.checksums.items()}
             if checksums:
                 checksums["type"] = "FULL_OBJECT"
@@ -910,7 +916,10 @@ class LocalStorage(base.Storage):
         version_id: str | None = None,
         start: int = 0,
         length: int | None = None,
+        customer_key: sse.CustomerKey | None = None,
     ) -> base.ObjectReader:
+        if customer_key is not None:
+            base.refuse_encryption(customer_key=customer_key)
         row = self._object_row(bucket, key, version_id, True)
         data = row[13]
         info = idx.row_to_info(bucket, row)
@@ -1050,6 +1059,8 @@ class LocalStorage(base.Storage):
     # --- multipart ---------------------------------------------------------------
 
     async def create_multipart_upload(self, req: base.PutRequest) -> base.UploadInfo:
+        if req.encryption is not None:
+            base.refuse_encryption(req.encryption)
         local_ingest.new_hashers(req.checksum_algorithms, False)  # rejects unknown
 
         def job(tx: _Tx) -> base.UploadInfo:
@@ -1104,8 +1115,11 @@ class LocalStorage(base.Storage):
         body: base.ByteStream,
         checksum_algorithms: Sequence[str] = (),
         want_sha256: bool = False,
-        verify: base.Verify | None = None,
+        expected: base.Expected | None = None,
+        customer_key: sse.CustomerKey | None = None,
     ) -> base.PartInfo:
+        if customer_key is not None:
+            base.refuse_encryption(customer_key=customer_key)
         if not 1 <= part_number <= MAX_PART_NUMBER:
             raise errors.InvalidArgument(
                 "Part number must be an integer between 1 and 10000, inclusive",
@@ -1117,8 +1131,8 @@ class LocalStorage(base.Storage):
         got = await self._receive(body, checksum_algorithms, want_sha256, -1, None)
         assert got.tmp_path is not None
         try:
-            if verify is not None:
-                verify(got.digests)
+            if expected is not None:
+                expected.check(got.digests)
             part = base.PartInfo(
                 part_number=part_number,
                 size=got.digests.size,
@@ -1274,32 +1288,9 @@ class LocalStorage(base.Storage):
     def _composite_checksums(
         algorithms: Sequence[str], chosen: list[tuple], checksum_type: str = ""
     ) -> dict[str, str]:
-        # S3's COMPOSITE checksum: the checksum of the concatenated raw part
-        # checksums, then "-N" (AWS "Checking object integrity").
-        out: dict[str, str] = {}
-        part_sums = [orjson.loads(r[4]) for r in chosen]
-        for alg in algorithms:
-            name = alg.upper()
-            if not all(name in sums for sums in part_sums):
-                continue
-            if checksum_type == "FULL_OBJECT":
-                full = local_ingest.combine_crcs(
-                    name,
-                    [
-                        (base64.b64decode(s[name]), r[1])
-                        for s, r in zip(part_sums, chosen, strict=True)
-                    ],
-                )
-                if full is not None:
-                    out[name] = _b64(full)
-                    out["type"] = "FULL_OBJECT"
-                    continue
-            hasher = local_ingest.new_hashers([name], False)[name]
-            hasher.update(b"".join(base64.b64decode(sums[name]) for sums in part_sums))
-            out[name] = f"{_b64(hasher.digest())}-{len(chosen)}"
-        if out:
-            out.setdefault("type", "COMPOSITE")
-        return out
+        return local_ingest.composite_checksums(
+            algorithms, [(orjson.loads(r[4]), r[1]) for r in chosen], checksum_type
+        )
 
     def _concat(self, dst: str, sources: list[str]) -> None:
         if len(sources) == 1:

@@ -27,6 +27,7 @@ flat whatever the client's speed.
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import dataclasses
 import hashlib
@@ -35,7 +36,7 @@ import os
 import queue
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import google_crc32c
@@ -388,3 +389,36 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def composite_checksums(
+    algorithms: Sequence[str],
+    parts: Sequence[tuple[dict[str, str], int]],
+    checksum_type: str = "",
+) -> dict[str, str]:
+    """A multipart object's checksums from its parts' (base64 checksums,
+    size), in part order, as ObjectInfo.checksums carries them.
+
+    COMPOSITE: the checksum of the concatenated raw part checksums, then "-N"
+    (AWS "Checking object integrity"); FULL_OBJECT: the CRC of the whole
+    object, combined from the parts' CRCs. An algorithm some part lacks is
+    left out."""
+    out: dict[str, str] = {}
+    for alg in algorithms:
+        name = alg.upper()
+        if not all(name in sums for sums, _size in parts):
+            continue
+        if checksum_type == "FULL_OBJECT":
+            full = combine_crcs(
+                name, [(base64.b64decode(sums[name]), size) for sums, size in parts]
+            )
+            if full is not None:
+                out[name] = base64.b64encode(full).decode()
+                out["type"] = "FULL_OBJECT"
+                continue
+        hasher = new_hashers([name], False)[name]
+        hasher.update(b"".join(base64.b64decode(sums[name]) for sums, _ in parts))
+        out[name] = f"{base64.b64encode(hasher.digest()).decode()}-{len(parts)}"
+    if out:
+        out.setdefault("type", "COMPOSITE")
+    return out

@@ -475,3 +475,75 @@ def test_multipart_part_etags_are_stable_and_sse_s3_etag_is_aws_composite(client
         assert head["ETag"] == done["ETag"]
         got = client.get_object(Bucket=bkt, Key="m", **part_headers)
         assert got["Body"].read() == b"".join(data)
+
+
+def test_conditional_writes_see_the_etags_clients_were_shown(client, bkt):
+    """If-Match / If-None-Match name the plaintext ETag of an SSE-S3 object
+    (and the composite one of an encrypted multipart object), not the stored
+    bytes' one (before: If-Match with the shown ETag answered 412)."""
+    data = os.urandom(3000)
+    etag = client.put_object(
+        Bucket=bkt, Key="k", Body=data, ServerSideEncryption="AES256"
+    )["ETag"]
+    assert etag == '"%s"' % hashlib.md5(data).hexdigest()
+    with pytest.raises(ClientError) as exc:
+        client.put_object(Bucket=bkt, Key="k", Body=b"x", IfMatch='"0"')
+    assert exc.value.response["Error"]["Code"] == "PreconditionFailed"
+    client.put_object(
+        Bucket=bkt, Key="k", Body=b"new", IfMatch=etag, ServerSideEncryption="AES256"
+    )
+    assert client.get_object(Bucket=bkt, Key="k")["Body"].read() == b"new"
+    # A multipart object encrypted with SSE-S3: its composite ETag matches.
+    part = os.urandom(5 * 1024 * 1024)
+    up = client.create_multipart_upload(
+        Bucket=bkt, Key="mp", ServerSideEncryption="AES256"
+    )
+    p1 = client.upload_part(
+        Bucket=bkt, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=part
+    )["ETag"]
+    done = client.complete_multipart_upload(
+        Bucket=bkt,
+        Key="mp",
+        UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1}]},
+    )
+    client.put_object(Bucket=bkt, Key="mp", Body=b"over", IfMatch=done["ETag"])
+    assert client.get_object(Bucket=bkt, Key="mp")["Body"].read() == b"over"
+
+
+def test_multipart_checksums_of_an_encrypted_upload(client, bkt):
+    """An SSE upload with x-amz-checksum-algorithm gets its composite
+    checksum on Complete and HEAD (before: none, the backend below the
+    encryption never saw the parts' plaintext checksums)."""
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
+    up = client.create_multipart_upload(
+        Bucket=bkt, Key="mp", ServerSideEncryption="AES256", ChecksumAlgorithm="SHA256"
+    )
+    listed = []
+    for number, data in enumerate(parts, 1):
+        got = client.upload_part(
+            Bucket=bkt,
+            Key="mp",
+            UploadId=up["UploadId"],
+            PartNumber=number,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+        )
+        listed.append(
+            {
+                "PartNumber": number,
+                "ETag": got["ETag"],
+                "ChecksumSHA256": got["ChecksumSHA256"],
+            }
+        )
+    done = client.complete_multipart_upload(
+        Bucket=bkt,
+        Key="mp",
+        UploadId=up["UploadId"],
+        MultipartUpload={"Parts": listed},
+    )
+    raw = b"".join(hashlib.sha256(p).digest() for p in parts)
+    want = base64.b64encode(hashlib.sha256(raw).digest()).decode() + "-2"
+    assert done["ChecksumSHA256"] == want
+    head = client.head_object(Bucket=bkt, Key="mp", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == want

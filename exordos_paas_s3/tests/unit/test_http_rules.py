@@ -114,7 +114,7 @@ def test_etag_matching_lists_wildcards_and_weak_tags():
 def test_write_precondition_semantics():
     def run(headers, current):
         check = obj.write_precondition(types.SimpleNamespace(headers=headers, key="k"))
-        check(current)
+        check.check(current, "k")
 
     run({"if-none-match": "*"}, None)
     with pytest.raises(errors.PreconditionFailed):

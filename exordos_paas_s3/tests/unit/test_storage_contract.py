@@ -15,13 +15,17 @@
 
 Each test gets a fresh backend from the ``backend`` fixture; a new backend
 joins by adding a parameter there (and, for backend-specific checks such as
-the on-disk layout, a test below that skips the others).
+the on-disk layout, a test below that skips the others). Every storage runs
+the suite twice: as given, and under the EncryptingStorage wrapper with
+SSE-S3 on every write, as a bucket's default encryption would ask (the
+wrapper must keep the whole contract over any backend).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import os
 import zlib
@@ -30,8 +34,8 @@ from collections.abc import Awaitable, Callable
 import google_crc32c
 import pytest
 
-from exordos_paas_s3.gateway import errors
-from exordos_paas_s3.gateway.storage import base, local
+from exordos_paas_s3.gateway import errors, sse
+from exordos_paas_s3.gateway.storage import base, encrypting, local
 
 MIB = 1 << 20
 
@@ -57,9 +61,14 @@ AWKWARD_KEYS = [
 class Backend:
     """Builds and reopens one backend over a directory."""
 
-    def __init__(self, name: str, make: Callable[[], base.Storage]) -> None:
+    def __init__(
+        self, name: str, make: Callable[[], base.Storage], encrypted: bool = False
+    ) -> None:
         self.name = name
         self.make = make
+        self.encrypted = encrypted
+        # The headers an encrypted object carries besides its own.
+        self.sse_meta = {sse.H_SSE: "AES256"} if encrypted else {}
 
     def run(self, fn: Callable[[base.Storage], Awaitable[None]]) -> None:
         async def main() -> None:
@@ -73,13 +82,36 @@ class Backend:
         asyncio.run(main())
 
 
-@pytest.fixture(params=["local-inline", "local-files"])
+class AlwaysEncrypted(encrypting.EncryptingStorage):
+    """SSE-S3 on every write, as if each bucket had it as its default."""
+
+    async def default_spec(self, bucket: str) -> sse.Spec | None:
+        return sse.Spec(sse.KIND_S3)
+
+
+def _stores(data_dir: str) -> dict[str, Callable[[], base.Storage]]:
+    """The storages under test, by name; a new backend adds an entry."""
+    return {
+        "local-inline": lambda: local.LocalStorage(data_dir),
+        # Every object in a data file, however small: covers the file paths.
+        "local-files": lambda: local.LocalStorage(data_dir, inline_max=-1),
+    }
+
+
+@pytest.fixture(
+    params=[f"{name}{suffix}" for name in _stores("") for suffix in ("", "+sse")]
+)
 def backend(request, tmp_path) -> Backend:
     data_dir = str(tmp_path / "data")
-    if request.param == "local-inline":
-        return Backend(request.param, lambda: local.LocalStorage(data_dir))
-    # Every object in a data file, however small: covers the file paths.
-    return Backend(request.param, lambda: local.LocalStorage(data_dir, inline_max=-1))
+    name, _, wrapper = request.param.partition("+")
+    make = _stores(data_dir)[name]
+    if not wrapper:
+        return Backend(request.param, make)
+    os.makedirs(data_dir, exist_ok=True)
+    keyring = sse.Keyring(data_dir)
+    return Backend(
+        request.param, lambda: AlwaysEncrypted(make(), keyring), encrypted=True
+    )
 
 
 async def chunks(data: bytes, size: int = 64 * 1024):
@@ -195,7 +227,7 @@ def test_put_get_head_roundtrip_with_checksums(backend, size):
         assert head.etag == info.etag and head.size == size
         assert head.content_type == "text/plain"
         assert head.user_meta == {"colour": "blue"}
-        assert head.system_meta == {"cache-control": "no-cache"}
+        assert head.system_meta == {"cache-control": "no-cache", **backend.sse_meta}
         assert head.checksums == info.checksums
         assert head.version_id == "null" and head.is_latest
         assert await read_all(st, "bkt", "obj") == data
@@ -203,17 +235,93 @@ def test_put_get_head_roundtrip_with_checksums(backend, size):
     backend.run(t)
 
 
-def test_digests_reach_verify_and_sha256_is_computed(backend):
-    data = os.urandom(2 * MIB + 3)
-    seen: list[base.Digests] = []
+def _right(data: bytes) -> base.Expected:
+    return base.Expected(
+        size=len(data),
+        md5=hashlib.md5(data).digest(),
+        sha256=hashlib.sha256(data).digest(),
+        checksums={"CRC32": zlib.crc32(data).to_bytes(4, "big")},
+    )
+
+
+@pytest.mark.parametrize("size", [3, 2 * MIB + 3])
+def test_expected_digests_are_checked_before_the_commit(backend, size):
+    data = os.urandom(size)
+    wrong = [
+        ({"size": size + 1}, errors.IncompleteBody),
+        ({"md5": b"\0" * 16}, errors.BadDigest),
+        ({"sha256": b"\0" * 32}, errors.XAmzContentSHA256Mismatch),
+        ({"checksums": {"CRC32": b"\0" * 4}}, errors.BadDigest),
+        ({"quota": base.QuotaRoom("bkt", size - 1, 0)}, errors.QuotaExceeded),
+    ]
 
     async def t(st):
         await new_bucket(st)
-        req = base.PutRequest("bkt", "k", "o", want_sha256=True)
-        await st.put_object(req, chunks(data), verify=seen.append)
-        assert seen[0].size == len(data)
-        assert seen[0].md5 == hashlib.md5(data).digest()
-        assert seen[0].sha256 == hashlib.sha256(data).digest()
+        req = base.PutRequest(
+            "bkt", "k", "o", want_sha256=True, checksum_algorithms=["CRC32"]
+        )
+        await st.put_object(req, chunks(b"old"))
+        for change, error in wrong:
+            expected = dataclasses.replace(_right(data), **change)
+            with pytest.raises(error):
+                await st.put_object(req, chunks(data), expected)
+            assert await read_all(st, "bkt", "k") == b"old"
+        expected = _right(data)
+        expected.quota = base.QuotaRoom("bkt", size, 3, freed=3)
+        info = await st.put_object(req, chunks(data), expected)
+        assert info.size == size and await read_all(st, "bkt", "k") == data
+        # A part is checked the same way, and a rejected part is not stored.
+        up = await st.create_multipart_upload(base.PutRequest("bkt", "m", "o"))
+        with pytest.raises(errors.BadDigest):
+            await st.upload_part(
+                "bkt",
+                "m",
+                up.upload_id,
+                1,
+                chunks(data),
+                expected=base.Expected(md5=b"\0" * 16),
+            )
+        assert (await st.list_parts("bkt", "m", up.upload_id))[0] == []
+        part = await st.upload_part(
+            "bkt",
+            "m",
+            up.upload_id,
+            1,
+            chunks(data),
+            ["CRC32"],
+            True,
+            expected=_right(data),
+        )
+        assert part.size == size
+
+    backend.run(t)
+
+
+def test_expected_checksum_completed_by_the_body_stream(backend):
+    """A trailing checksum joins Expected when the body ends: backends check
+    after the body is exhausted."""
+    data = os.urandom(70000)
+
+    async def t(st):
+        await new_bucket(st)
+        req = base.PutRequest("bkt", "k", "o", checksum_algorithms=["CRC32"])
+        for value, ok in (
+            (b"\0" * 4, False),
+            (zlib.crc32(data).to_bytes(4, "big"), True),
+        ):
+            expected = base.Expected()
+
+            async def body(value=value, expected=expected):
+                async for chunk in chunks(data):
+                    yield chunk
+                expected.checksums["CRC32"] = value
+
+            if ok:
+                await st.put_object(req, body(), expected)
+            else:
+                with pytest.raises(errors.BadDigest):
+                    await st.put_object(req, body(), expected)
+        assert await read_all(st, "bkt", "k") == data
 
     backend.run(t)
 
@@ -284,30 +392,46 @@ def test_ranges_via_open_object(backend):
     backend.run(t)
 
 
-def test_precondition_and_verify_rejections_leave_old_object(backend):
+def test_precondition_and_expected_rejections_leave_old_object(backend):
     old = os.urandom(40000)
-
-    def refuse(current):
-        assert current is not None and current.etag == hashlib.md5(old).hexdigest()
-        raise errors.PreconditionFailed()
-
-    def bad_digest(digests):
-        raise errors.BadDigest()
+    old_etag = '"%s"' % hashlib.md5(old).hexdigest()
+    refusals = [
+        {"precondition": base.Precondition(if_none_match="*")},
+        {"precondition": base.Precondition(if_none_match=old_etag)},
+        {"precondition": base.Precondition(if_match='"other"')},
+        {"expected": base.Expected(md5=b"\0" * 16)},
+    ]
 
     async def t(st):
         await new_bucket(st)
         await put(st, "bkt", "k", old)
-        for kwargs in ({"precondition": refuse}, {"verify": bad_digest}):
+        for kwargs in refusals:
             for new in (b"tiny", os.urandom(2 * MIB)):
                 req = base.PutRequest("bkt", "k", "o")
                 with pytest.raises((errors.PreconditionFailed, errors.BadDigest)):
                     await st.put_object(req, chunks(new), **kwargs)
                 assert await read_all(st, "bkt", "k") == old
-        # If-None-Match: * style: the condition sees "no object" -> None.
-        seen = []
+        # If-Match with the current ETag (or a list naming it) succeeds.
+        req = base.PutRequest("bkt", "k", "o")
+        match = base.Precondition(if_match=f'"x", {old_etag}')
+        await st.put_object(req, chunks(b"new"), precondition=match)
+        assert await read_all(st, "bkt", "k") == b"new"
+        # If-Match on no object is NoSuchKey; If-None-Match: * creates.
         req = base.PutRequest("bkt", "fresh", "o")
-        await st.put_object(req, chunks(b"x"), precondition=seen.append)
-        assert seen == [None]
+        with pytest.raises(errors.NoSuchKey):
+            await st.put_object(
+                req, chunks(b"x"), precondition=base.Precondition(if_match="*")
+            )
+        await st.put_object(
+            req, chunks(b"x"), precondition=base.Precondition(if_none_match="*")
+        )
+        # A delete marker counts as no object.
+        await st.update_bucket("bkt", versioning="Enabled")
+        await st.delete_object("bkt", "fresh")
+        await st.put_object(
+            req, chunks(b"y"), precondition=base.Precondition(if_none_match="*")
+        )
+        assert await read_all(st, "bkt", "fresh") == b"y"
 
     backend.run(t)
 
@@ -316,9 +440,7 @@ def test_concurrent_conditional_puts_only_one_wins(backend):
     async def t(st):
         await new_bucket(st)
 
-        def if_none_match(current):
-            if current is not None:
-                raise errors.PreconditionFailed()
+        if_none_match = base.Precondition(if_none_match="*")
 
         async def attempt(i):
             req = base.PutRequest("bkt", "race", "o")
@@ -722,8 +844,7 @@ def test_single_part_upload_and_precondition_on_complete(backend):
         up = await st.create_multipart_upload(base.PutRequest("bkt", "k", "o"))
         etag = (await st.upload_part("bkt", "k", up.upload_id, 1, chunks(data))).etag
 
-        def refuse(current):
-            raise errors.PreconditionFailed()
+        refuse = base.Precondition(if_match='"not-the-etag"')
 
         with pytest.raises(errors.PreconditionFailed):
             await st.complete_multipart_upload(
@@ -912,3 +1033,96 @@ def test_local_reader_survives_concurrent_overwrite(tmp_path):
         assert b"".join([c async for c in reader.stream()]) == old
 
     Backend("local", lambda: local.LocalStorage(str(tmp_path / "d"))).run(t)
+
+
+# --- the bases ------------------------------------------------------------------
+
+CONTRACT = sorted(
+    name
+    for name, fn in vars(base.Storage).items()
+    if not name.startswith("_") and asyncio.iscoroutinefunction(fn)
+)
+
+
+def _dummy_args(fn) -> list:
+    import inspect
+
+    args = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.default is not inspect.Parameter.empty or p.kind is p.VAR_KEYWORD:
+            continue
+        args.append(
+            {
+                "req": base.PutRequest("b", "k", "o"),
+                "body": chunks(b"x"),
+                "part_number": 1,
+                "parts": [(1, "e")],
+                "value": b"v",
+            }.get(p.name, "x")
+        )
+    return args
+
+
+def test_backend_base_answers_not_implemented_for_everything():
+    """A new backend starts from BackendBase: what it has not written yet
+    is an S3 NotImplemented (501), never a TypeError or a 500."""
+
+    class Empty(base.BackendBase):
+        pass
+
+    async def t():
+        st = Empty()
+        await st.start()
+        for name in CONTRACT:
+            if name in ("start", "close", "bucket_usage"):
+                continue
+            method = getattr(st, name)
+            with pytest.raises(errors.NotImplemented_) as exc:
+                await method(*_dummy_args(method))
+            assert exc.value.status == 501
+        with pytest.raises(errors.NotImplemented_):
+            await st.bucket_usage("b")  # the fallback walks list_object_versions
+        assert st.sse_keyring is None
+        await st.close()
+
+    asyncio.run(t())
+
+
+def test_local_backend_refuses_encryption_it_cannot_do(tmp_path):
+    """Without the EncryptingStorage wrapper, a request for encryption is
+    refused (501), never stored in plain."""
+    key = sse.CustomerKey(os.urandom(32), "md5")
+
+    async def t():
+        st = local.LocalStorage(str(tmp_path / "data"))
+        await st.start()
+        try:
+            await new_bucket(st)
+            spec = sse.Spec(sse.KIND_S3)
+            req = base.PutRequest("bkt", "k", "o", encryption=spec)
+            with pytest.raises(errors.NotImplemented_):
+                await st.put_object(req, chunks(b"x"))
+            with pytest.raises(errors.NotImplemented_):
+                await st.create_multipart_upload(req)
+            await put(st, "bkt", "k", b"x")
+            with pytest.raises(errors.NotImplemented_):
+                await st.open_object("bkt", "k", customer_key=key)
+            assert await read_all(st, "bkt", "k") == b"x"
+        finally:
+            await st.close()
+
+    asyncio.run(t())
+
+
+def test_wrappers_are_storages_that_delegate_every_operation():
+    """StorageWrapper defines every operation of the contract (a method
+    added to Storage and not delegated fails here), so the wrappers are
+    real Storage implementations, no __getattr__ stand-ins."""
+    from exordos_paas_s3.gateway import bucket_access
+
+    own = vars(base.StorageWrapper)
+    assert [name for name in CONTRACT if name not in own] == []
+    assert "__getattr__" not in own
+    for cls in (encrypting.EncryptingStorage, bucket_access.AccessTrackingStorage):
+        assert issubclass(cls, base.StorageWrapper)
+        assert "__getattr__" not in vars(cls)
