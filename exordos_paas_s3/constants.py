@@ -22,6 +22,9 @@ GATEWAY_DEFAULT_ADMIN_LISTEN = "127.0.0.1:9001"
 GATEWAY_DEFAULT_REGION = "us-east-1"
 GATEWAY_ROOT_ACCESS_KEY_ENV = "EXORDOS_S3_ROOT_ACCESS_KEY"
 GATEWAY_ROOT_SECRET_KEY_ENV = "EXORDOS_S3_ROOT_SECRET_KEY"
+# The keys of an S3 upstream blob store (--blob-store s3), as the root keys.
+GATEWAY_UPSTREAM_ACCESS_KEY_ENV = "EXORDOS_S3_UPSTREAM_ACCESS_KEY"
+GATEWAY_UPSTREAM_SECRET_KEY_ENV = "EXORDOS_S3_UPSTREAM_SECRET_KEY"
 
 # Where the infra builder writes the gateway config on a data-plane node, and
 # where the image mounts the data disk.

@@ -108,6 +108,26 @@ def root_credentials(conf: cfg.ConfigOpts, data_dir: str) -> tuple[str, str]:
     return access, secret
 
 
+def storage_layout(conf: cfg.ConfigOpts):
+    """The blob store and index the options choose (``storage/layout.py``);
+    the upstream's keys come from the environment first, as the root keys
+    do. Raises layout.LayoutError."""
+    from exordos_paas_s3.gateway.storage import layout
+
+    env = os.environ
+    return layout.parse(
+        blob_store=conf.blob_store,
+        index=conf.index,
+        upstream_endpoint=conf.upstream_endpoint,
+        upstream_bucket=conf.upstream_bucket,
+        upstream_region=conf.upstream_region,
+        upstream_access_key=env.get(constants.GATEWAY_UPSTREAM_ACCESS_KEY_ENV)
+        or conf.upstream_access_key,
+        upstream_secret_key=env.get(constants.GATEWAY_UPSTREAM_SECRET_KEY_ENV)
+        or conf.upstream_secret_key,
+    )
+
+
 async def build(conf: cfg.ConfigOpts):
     """The object graph: (s3 app, admin app, close coroutine function)."""
     from exordos_paas_s3.gateway import (
@@ -121,13 +141,22 @@ async def build(conf: cfg.ConfigOpts):
     from exordos_paas_s3.gateway.auth import identities, sigv4
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
-    from exordos_paas_s3.gateway.storage import encrypting, local
+    from exordos_paas_s3.gateway.storage import encrypting, layout
 
+    try:
+        chosen = storage_layout(conf)
+    except layout.LayoutError as exc:
+        raise SystemExit(f"exordos-s3-gateway: storage: {exc}") from None
     data_dir = os.path.abspath(conf.data_dir)
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    try:
+        backend = await layout.build(chosen, data_dir, fsync=conf.fsync)
+    except layout.LayoutError as exc:
+        # Before anything else is created: no root pair generated for a
+        # gateway that cannot run.
+        raise SystemExit(f"exordos-s3-gateway: storage: {exc}") from None
+    LOG.info("storage: %s", chosen.describe())
     root_access, root_secret = root_credentials(conf, data_dir)
-    backend = local.LocalStorage(data_dir, fsync=conf.fsync)
-    await backend.start()
     store = identities.IdentityStore.in_data_dir(
         data_dir, root_access_key=root_access, root_secret_key=root_secret
     )

@@ -95,6 +95,52 @@ OPTS = [
         "'node_key' when $CREDENTIALS_DIRECTORY is set, else the universal "
         "agent's key file.",
     ),
+    cfg.StrOpt(
+        "blob-store",
+        default="local",
+        choices=("local", "s3"),
+        help="Where object bytes go: 'local' files in --data-dir, or 's3', an "
+        "S3 upstream (Ceph RGW, MinIO, AWS) given by --upstream-endpoint and "
+        "--upstream-bucket (docs/gateway.md, Storage).",
+    ),
+    cfg.StrOpt(
+        "upstream-endpoint",
+        default=None,
+        help="URL of the S3 upstream of --blob-store s3 "
+        "(e.g. http://rgw.example:7480).",
+    ),
+    cfg.StrOpt(
+        "upstream-bucket",
+        default=None,
+        help="The upstream bucket that holds this gateway's blobs (under "
+        "opaque names; not a bucket clients see).",
+    ),
+    cfg.StrOpt(
+        "upstream-region",
+        default=None,
+        help="The upstream's region for SigV4 (default us-east-1).",
+    ),
+    cfg.StrOpt(
+        "upstream-access-key",
+        default=None,
+        help="The upstream's access key (the environment variable "
+        f"{constants.GATEWAY_UPSTREAM_ACCESS_KEY_ENV} takes precedence).",
+    ),
+    cfg.StrOpt(
+        "upstream-secret-key",
+        default=None,
+        secret=True,
+        help="The upstream's secret key (the environment variable "
+        f"{constants.GATEWAY_UPSTREAM_SECRET_KEY_ENV} takes precedence).",
+    ),
+    cfg.StrOpt(
+        "index",
+        default="sqlite",
+        secret=True,
+        help="Where the index (versions, uploads, bucket documents, usage) "
+        "lives: 'sqlite' in --data-dir, or a postgresql://USER@HOST:PORT/DB "
+        "URL shared by several gateways.",
+    ),
     cfg.BoolOpt(
         "fsync",
         default=True,
