@@ -303,12 +303,49 @@ def bench_raw(args, small, big):
     return run(aget_small), run(aput_big), run(aget_big)
 
 
+def bench_blob_store(args, small, big):
+    """The project's S3BlobStore (gateway/storage/s3_blobs.py) on uvloop:
+    what the gateway itself would pay."""
+    import uvloop
+
+    from exordos_paas_s3.gateway.storage import layout, s3_blobs
+
+    loop = uvloop.new_event_loop()
+    upstream = layout.Upstream(
+        args.endpoint, args.bucket, args.region, args.access_key, args.secret_key
+    )
+    store = s3_blobs.S3BlobStore(upstream, multipart_threshold=64 * MIB)
+
+    async def one(data):
+        for i in range(0, len(data), MIB):
+            yield data[i : i + MIB]
+
+    loop.run_until_complete(store.put("small-blob", one(small)))
+
+    async def aget_small():
+        got = b"".join([c async for c in await store.open("small-blob")])
+        assert got == small
+
+    async def aput_big():
+        await store.put("big-blob", one(big))
+
+    async def aget_big():
+        n = sum([len(c) async for c in await store.open("big-blob")])
+        assert n == len(big)
+
+    def run(coro_fn):
+        return lambda: loop.run_until_complete(coro_fn())
+
+    return run(aget_small), run(aput_big), run(aget_big)
+
+
 CLIENTS = {
     "boto3": bench_boto3,
     "minio": bench_minio,
     "httpx+botocore-sigv4": bench_httpx,
     "httpx+own-sigv4": bench_httpx_own,
     "raw asyncio+own-sigv4 (floor)": bench_raw,
+    "S3BlobStore (s3_blobs.py, uvloop)": bench_blob_store,
 }
 
 
