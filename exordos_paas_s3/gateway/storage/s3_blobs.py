@@ -66,13 +66,75 @@ class Response:
     body: bytes = b""
 
 
+# An idle keep-alive connection older than this is not reused: servers close
+# idle connections (RGW's beast after some seconds of silence), and a request
+# written into a closed one fails only when its answer is awaited.
+IDLE_MAX = 10.0
+
+
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader = reader
         self.writer = writer
+        self.idle_since = 0.0
+        self.reused = False
 
     def close(self) -> None:
-        self.writer.close()
+        try:
+            self.writer.close()
+        except RuntimeError:  # the loop is already closed
+            pass
+
+
+class _BodyStream:
+    """A streamed answer body that gives its connection and pool slot back
+    however it ends: read to the end (the connection is reused), failed,
+    closed with ``aclose``, or dropped unread (a conditional GET answered
+    304, a client gone): ``__del__`` then closes the connection. A plain
+    async generator would keep both forever when it is never started."""
+
+    def __init__(
+        self, client: S3Client, conn: _Connection, headers: dict[str, str]
+    ) -> None:
+        self._client = client
+        self._conn = conn
+        self._headers = headers
+        self._chunks = client._body_chunks(conn, headers)
+        self._released = False
+
+    def __aiter__(self) -> _BodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._release(reusable=True)
+            raise
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            self._release(reusable=False)
+            raise errors.InternalError(
+                "The storage upstream broke off a read."
+            ) from None
+        except BaseException:
+            self._release(reusable=False)
+            raise
+
+    async def aclose(self) -> None:
+        self._release(reusable=False)
+
+    def _release(self, reusable: bool) -> None:
+        if self._released:
+            return
+        self._released = True
+        if reusable:
+            self._client._release(self._conn, self._headers)
+        else:
+            self._conn.close()
+        self._client._slots.release()
+
+    def __del__(self) -> None:
+        self._release(reusable=False)
 
 
 class S3Client:
@@ -152,8 +214,13 @@ class S3Client:
     # --- connections ---------------------------------------------------------
 
     async def _connect(self) -> _Connection:
-        if self._idle:
-            return self._idle.pop()
+        now = time.monotonic()
+        while self._idle:
+            conn = self._idle.pop()
+            if now - conn.idle_since < IDLE_MAX:
+                conn.reused = True
+                return conn
+            conn.close()
         ctx = ssl.create_default_context() if self._tls else None
         try:
             reader, writer = await asyncio.wait_for(
@@ -213,7 +280,16 @@ class S3Client:
         if headers.get("connection", "").lower() == "close":
             conn.close()
         else:
+            conn.idle_since = time.monotonic()
             self._idle.append(conn)
+
+    def _broken(self, conn: _Connection) -> None:
+        conn.close()
+        if conn.reused:
+            # A kept-alive connection the server had closed: the others of
+            # the same age are likely closed too; the retry opens a new one.
+            while self._idle:
+                self._idle.pop().close()
 
     # --- requests ------------------------------------------------------------
 
@@ -247,7 +323,7 @@ class S3Client:
                     else []
                 )
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
-                conn.close()
+                self._broken(conn)
                 raise _Retryable(f"{method}: {exc!r}") from None
             except BaseException:
                 conn.close()
@@ -317,7 +393,7 @@ class S3Client:
             await asyncio.wait_for(conn.writer.drain(), self._read_timeout)
             status, got = await self._read_head(conn)
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
-            conn.close()
+            self._broken(conn)
             self._slots.release()
             raise _Retryable(f"GET: {exc!r}") from None
         except BaseException:
@@ -338,24 +414,7 @@ class S3Client:
                 raise _Retryable(f"GET: HTTP {status}")
             return Response(status, got, data), _empty()
 
-        async def body() -> ByteStream:
-            done = False
-            try:
-                async for chunk in self._body_chunks(conn, got):
-                    yield chunk
-                done = True
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
-                raise errors.InternalError(
-                    "The storage upstream broke off a read."
-                ) from None
-            finally:
-                if done:
-                    self._release(conn, got)
-                else:
-                    conn.close()
-                self._slots.release()
-
-        return Response(status, got), body()
+        return Response(status, got), _BodyStream(self, conn, got)
 
 
 async def _empty() -> ByteStream:

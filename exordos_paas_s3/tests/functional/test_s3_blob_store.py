@@ -216,3 +216,79 @@ def test_wrong_keys_are_refused_not_retried(rgw):
         await store.close()
 
     asyncio.run(t())
+
+
+def test_unread_and_half_read_streams_give_their_connection_back(rgw):
+    """A GET answered 304 by the gateway never reads the opened blob; a
+    client that goes away stops half way. Neither may keep a pool slot
+    (with 2 connections, the third open would wait forever)."""
+    upstream, _client = rgw
+    data = os.urandom(3 * MIB)
+
+    async def t(store):
+        blob_id = blobs.new_blob_id()
+        await store.put(blob_id, chunks(data))
+        for _ in range(6):
+            await asyncio.wait_for(store.open(blob_id), 10)  # dropped unread
+        for _ in range(6):
+            stream = await asyncio.wait_for(store.open(blob_id), 10)
+            await stream.__anext__()  # half read, then dropped
+            del stream
+        got = await asyncio.wait_for(read(store, blob_id), 10)
+        assert got == data
+        await store.delete(blob_id)
+
+    _run(upstream, t, max_connections=2)
+
+
+@pytest.mark.skipif(
+    os.environ.get("EXORDOS_TEST_RGW_RESTART") != "1",
+    reason="restarts the RGW (set EXORDOS_TEST_RGW_RESTART=1 on a test RGW)",
+)
+def test_reads_survive_an_rgw_restart(rgw):
+    """RGW stopped and started again: the pooled keep-alive connections are
+    dead; the next read fails over to a new connection and succeeds once
+    RGW answers again (retries with backoff), never a 500."""
+    import signal
+    import subprocess
+    import time
+
+    upstream, _client = rgw
+    env = _rgw_env()
+    rgw_dir = env["CEPH_RGW_DIR"]
+    script = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)),
+        *[".."] * 4,  # the repository's parent: where shared/ is
+        "shared",
+        "ceph",
+        "start-rgw.sh",
+    )
+    script = os.environ.get("CEPH_START_RGW", os.path.normpath(script))
+    data = os.urandom(1000)
+
+    async def t(store):
+        blob_id = blobs.new_blob_id()
+        await store.put(blob_id, chunks(data))
+        assert await read(store, blob_id) == data  # leaves a pooled connection
+        with open(os.path.join(rgw_dir, "run", "client.rgw.gw.pid")) as f:
+            pid = int(f.read())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            await asyncio.sleep(0.1)
+        restart = subprocess.Popen(
+            ["bash", script],
+            env={**os.environ, "CEPH_RGW_DIR": rgw_dir},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started = time.monotonic()
+        try:
+            assert await read(store, blob_id) == data
+        finally:
+            await asyncio.to_thread(restart.wait, 120)
+        assert time.monotonic() - started < 60
+        await store.delete(blob_id)
+
+    _run(upstream, t, attempts=8, backoff=0.2)
