@@ -14,7 +14,7 @@
 """S3 client libraries side by side against one upstream (Ceph RGW): the
 blob store's operations (small GET, 64 MiB PUT and GET), wall time and this
 process's CPU per operation, for the client choice of issue 11
-(docs/decisions/0010-upstream-client.md).
+(docs/decisions/0011-upstream-client.md).
 
   . /tmp/ceph-rgw/rgw.env && bench/upstream_clients.py
   bench/upstream_clients.py --endpoint http://127.0.0.1:7480 --rounds 3

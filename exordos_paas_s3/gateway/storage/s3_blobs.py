@@ -13,7 +13,7 @@
 #    under the License.
 """The S3 upstream blob store (``--blob-store s3``): blobs as objects of one
 upstream bucket, through a small async S3 client of our own
-(docs/decisions/0010-upstream-client.md).
+(docs/decisions/0011-upstream-client.md).
 
 HTTP/1.1 keep-alive connections on the server's loop, at most
 ``max_connections`` at once; requests signed with the gateway's own SigV4
