@@ -213,10 +213,17 @@ async def build(conf: cfg.ConfigOpts):
 
 
 class _UvicornServer:
-    def __init__(self, app, host: str, port: int) -> None:
+    def __init__(self, app, host: str, port: int, conf: cfg.ConfigOpts) -> None:
         import uvicorn
 
         from exordos_paas_s3.gateway import uvicorn_protocol
+
+        limits = uvicorn_protocol.Limits(
+            header_timeout=conf.header_timeout,
+            body_timeout=conf.body_timeout,
+            max_connections=conf.max_connections,
+            max_header_bytes=conf.max_header_bytes,
+        )
 
         class Server(uvicorn.Server):
             # Signals are handled once for both listeners by serve().
@@ -229,12 +236,13 @@ class _UvicornServer:
             host=host,
             port=port,
             # httptools, answering a request before rejecting what follows it.
-            http=uvicorn_protocol.HttpToolsProtocol,
+            http=uvicorn_protocol.protocol_class(limits),
             lifespan="off",
             access_log=False,
             server_header=False,
             log_config=None,
-            timeout_graceful_shutdown=30,
+            timeout_keep_alive=conf.keep_alive_timeout,  # type: ignore[arg-type]
+            timeout_graceful_shutdown=conf.shutdown_timeout,  # type: ignore[arg-type]
         )
         self._server = Server(config)
 
@@ -246,7 +254,8 @@ class _UvicornServer:
 
 
 class _GranianServer:
-    def __init__(self, app, host: str, port: int) -> None:
+    # Granian keeps its own timeouts; the limits above are uvicorn's only.
+    def __init__(self, app, host: str, port: int, conf: cfg.ConfigOpts) -> None:
         from granian.constants import Interfaces
         from granian.server.embed import Server
 
@@ -266,15 +275,42 @@ class _GranianServer:
         self._server.stop()
 
 
+# Descriptors besides the connections: object files, the index, logs.
+FD_RESERVE = 256
+
+
+def _raise_fd_limit(max_connections: int) -> None:
+    """Room for --max-connections on both listeners: a full descriptor table
+    resets new connections with nothing logged, the cap refuses them politely."""
+    import resource
+
+    need = 2 * max_connections + FD_RESERVE
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        new = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+    if soft != resource.RLIM_INFINITY and soft < need:
+        LOG.warning(
+            "open-file limit %d is below what --max-connections %d needs (%d): "
+            "raise LimitNOFILE or lower --max-connections",
+            soft,
+            max_connections,
+            need,
+        )
+
+
 async def serve(conf: cfg.ConfigOpts) -> None:
     app, admin_app, close = await build(conf)
     # Everything built so far lives as long as the process: keep it out of
     # the collector's full passes (they showed up at 2-4 % of a large PUT).
     gc.freeze()
     kind = _GranianServer if conf.server == "granian" else _UvicornServer
+    _raise_fd_limit(conf.max_connections)
     servers = [
-        kind(app, *_split_listen(conf.listen)),
-        kind(admin_app, *_split_listen(conf.admin_listen)),
+        kind(app, *_split_listen(conf.listen), conf),
+        kind(admin_app, *_split_listen(conf.admin_listen), conf),
     ]
     loop = asyncio.get_running_loop()
 

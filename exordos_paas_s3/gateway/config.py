@@ -196,6 +196,52 @@ OPTS = [
         help="Refuse SSE-C keys on plain HTTP as AWS does; loopback clients "
         "(a TLS-terminating proxy on the node) are always accepted.",
     ),
+    # Timeouts and limits of the S3 listener (uvicorn; docs/operations.md,
+    # "Timeouts and limits").
+    cfg.FloatOpt(
+        "header-timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds a client has to send a request's line and headers, "
+        "from the connection's start or the request's first byte; then the "
+        "connection is closed (slowloris).",
+    ),
+    cfg.FloatOpt(
+        "keep-alive-timeout",
+        default=5.0,
+        min=0.1,
+        help="Seconds an idle keep-alive connection stays open between requests.",
+    ),
+    cfg.FloatOpt(
+        "body-timeout",
+        default=60.0,
+        min=0.1,
+        help="Seconds the gateway waits for more of a request body it is "
+        "reading; then it answers 400 RequestTimeout and closes.",
+    ),
+    cfg.IntOpt(
+        "max-connections",
+        default=4096,
+        min=1,
+        help="Open S3 connections at most; a connection over it is answered "
+        "503 SlowDown (Retry-After) and closed, and the refusal is logged. "
+        "Keep it under the file-descriptor limit (LimitNOFILE).",
+    ),
+    cfg.IntOpt(
+        "max-header-bytes",
+        default=8192,
+        min=1024,
+        help="Size of a request's header section at most (names, values, "
+        "separators), as AWS's 8 KB; larger: 400 RequestHeaderSectionTooLarge.",
+    ),
+    cfg.FloatOpt(
+        "shutdown-timeout",
+        default=30.0,
+        min=0,
+        help="On SIGTERM, seconds in-flight requests have to finish before "
+        "the gateway stops anyway (the systemd unit's TimeoutStopSec is "
+        "larger).",
+    ),
     cfg.StrOpt(
         "log-level",
         default="INFO",

@@ -166,6 +166,17 @@ MetadataTooLarge = _error(
     400,
     "Your metadata headers exceed the maximum allowed metadata size.",
 )
+RequestHeaderSectionTooLarge = _error(
+    "RequestHeaderSectionTooLarge",
+    400,
+    "Your request header section exceeds the maximum allowed size.",
+)
+RequestTimeout = _error(
+    "RequestTimeout",
+    400,
+    "Your socket connection to the server was not read from or written to "
+    "within the timeout period. Idle connections will be closed.",
+)
 RequestTimeTooSkewed = _error(
     "RequestTimeTooSkewed",
     403,

@@ -11,7 +11,7 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""uvicorn's httptools protocol, with three changes the gateway needs.
+"""uvicorn's httptools protocol, with the changes the gateway needs.
 
 1. A request is answered before the garbage after it (below).
 2. ``http.response.zerocopysend`` (the ASGI extension): an object file goes
@@ -25,6 +25,13 @@
    regular expression per response instead of two per header, and request
    body chunks are handed to the app as parsed instead of being appended
    to a bytearray and copied out again.
+4. Timeouts and limits uvicorn lacks (``Limits``; docs/operations.md,
+   "Timeouts and limits"): a deadline for a request's head (uvicorn arms
+   none before the first response: a slowloris client held a connection
+   for ever), a deadline for body progress (400 RequestTimeout), a cap on
+   open connections (503 SlowDown, then close) and on the head's size (400
+   RequestHeaderSectionTooLarge, as AWS's 8 KB; httptools has no limit and
+   buffers a header value of any size).
 
 Answering before the garbage:
 
@@ -43,14 +50,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import os
 import select
+import time
 import typing
 from collections.abc import Callable
 
+import httptools
 from uvicorn.protocols import utils as uvicorn_utils
 from uvicorn.protocols.http import httptools_impl
+
+from exordos_paas_s3.gateway import errors
 
 LOG = logging.getLogger(__name__)
 
@@ -62,6 +74,80 @@ ZEROCOPY = "http.response.zerocopysend"
 BODY_HIGH_WATER = 1 << 20
 # A zero-copy send gives up when the client reads nothing for this long.
 SEND_STALL_SECONDS = 60
+
+
+# The request line may be longer than the header section (a presigned URL
+# with a 1,024-byte key, escaped): bytes of a head still incomplete beyond
+# max_header_bytes plus this are refused before httptools buffers more.
+MAX_REQUEST_LINE = 16 * 1024
+# Refused connections are logged at most once per this many seconds, with
+# the count since the last line: an attack must not flood the journal.
+REFUSAL_LOG_INTERVAL = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The S3 listener's timeouts (seconds) and limits (gateway/config.py)."""
+
+    header_timeout: float = 30.0
+    body_timeout: float = 60.0
+    max_connections: int = 4096
+    max_header_bytes: int = 8192
+
+
+def protocol_class(limits: Limits) -> type[HttpToolsProtocol]:
+    """The protocol class uvicorn instantiates, with these limits."""
+    return type("HttpToolsProtocol", (HttpToolsProtocol,), {"limits": limits})
+
+
+def _error_response(status: int, code: str, message: str, *extra: bytes) -> bytes:
+    """A complete S3 XML error response that closes the connection (for the
+    refusals made before a request reaches the app)."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    ).encode()
+    return b"".join(
+        (
+            httptools_impl.STATUS_LINE[status],
+            b"content-type: application/xml\r\n",
+            b"content-length: %d\r\n" % len(body),
+            *extra,
+            b"connection: close\r\n\r\n",
+            body,
+        )
+    )
+
+
+_SLOW_DOWN = _error_response(
+    503, errors.SlowDown.code, errors.SlowDown.message, b"retry-after: 1\r\n"
+)
+_HEAD_TOO_LARGE = _error_response(
+    400,
+    errors.RequestHeaderSectionTooLarge.code,
+    errors.RequestHeaderSectionTooLarge.message,
+)
+
+
+class _Refusals:
+    """Connections refused over the cap, logged as a count per interval."""
+
+    count = 0
+    logged_at = 0.0
+
+    @classmethod
+    def add(cls, limit: int) -> None:
+        cls.count += 1
+        now = time.monotonic()
+        if now - cls.logged_at >= REFUSAL_LOG_INTERVAL:
+            LOG.warning(
+                "connection limit reached (%d open): refused %d connection(s) "
+                "with 503 SlowDown",
+                limit,
+                cls.count,
+            )
+            cls.count = 0
+            cls.logged_at = now
 
 
 class ClientGone(ConnectionError):
@@ -108,11 +194,13 @@ class ResponseCycle(httptools_impl.RequestResponseCycle):
     head: bytes
     chunks: collections.deque[bytes]
     held: int
+    body_timeout: float
 
-    def adopt(self, zerocopy: bool) -> None:
+    def adopt(self, zerocopy: bool, body_timeout: float) -> None:
         self.head = b""
         self.chunks = collections.deque()
         self.held = 0
+        self.body_timeout = body_timeout
         if zerocopy:
             self.scope["extensions"] = {ZEROCOPY: {}}
 
@@ -134,7 +222,13 @@ class ResponseCycle(httptools_impl.RequestResponseCycle):
         while not (self.chunks or self.disconnected or self.response_complete):
             if not self.more_body:
                 break
-            await self.message_event.wait()
+            try:
+                # Only while the app waits for bytes the client owes: a
+                # Content-Length promising more than is sent ends here.
+                async with asyncio.timeout(self.body_timeout):
+                    await self.message_event.wait()
+            except TimeoutError:
+                raise errors.RequestTimeout() from None
             self.message_event.clear()
         if self.disconnected or self.response_complete:
             return {"type": "http.disconnect"}
@@ -291,15 +385,106 @@ class ResponseCycle(httptools_impl.RequestResponseCycle):
 
 
 class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
+    limits = Limits()
     _deferred_400: str | None = None
     _zerocopy = False
+    # Between a request's end (or the connection's start) and the next
+    # request's complete head: the head deadline runs, its bytes count.
+    _in_head = True
+    _head_bytes = 0
+    _heads = 0  # heads completed on this connection
+    _head_timer: asyncio.TimerHandle | None = None
+    _refused = False
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            # Over the cap: answer at once, read nothing, keep no state.
+            self._refused = True
+            _Refusals.add(self.limits.max_connections)
+            transport.write(_SLOW_DOWN)
+            transport.close()
+            return
         # sendfile cannot go through TLS: no zero-copy on such connections.
         self._zerocopy = not uvicorn_utils.is_ssl(transport)
+        self._head_timer = self.loop.call_later(
+            self.limits.header_timeout, self._head_timeout
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+    def _head_timeout(self) -> None:
+        self._head_timer = None
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # A pipelined head waits behind a request still being answered:
+            # the client is busy reading, not stalling.
+            self._head_timer = self.loop.call_later(
+                self.limits.header_timeout, self._head_timeout
+            )
+            return
+        LOG.debug("%s: request head not received in time: closing", self.client)
+        self.transport.close()
+
+    def _refuse_head(self) -> None:
+        self._refused = True
+        LOG.debug("%s: request head too large: refused", self.client)
+        self.transport.write(_HEAD_TOO_LARGE)
+        self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's, with the head's deadline and size accounted.
+        if self._deferred_400 is not None or self._refused:
+            return  # the connection closes once the answer is out
+        self._unset_keepalive_if_required()
+        in_head = self._in_head
+        heads = self._heads
+        if in_head and self._head_timer is None:
+            self._head_timer = self.loop.call_later(
+                self.limits.header_timeout, self._head_timeout
+            )
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self._refused:
+                return
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if in_head and self._in_head and heads == self._heads:
+            # All of this read is head still being parsed (a read that
+            # also ended the previous request is not counted: at most one
+            # read more is buffered).
+            self._head_bytes += len(data)
+            limits = self.limits
+            if self._head_bytes > limits.max_header_bytes + MAX_REQUEST_LINE:
+                self._refuse_head()
 
     def on_headers_complete(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        self._in_head = False
+        self._head_bytes = 0
+        self._heads += 1
+        size = 0
+        for name, value in self.headers:
+            size += len(name) + len(value) + 4  # ": " and CRLF
+        if size > self.limits.max_header_bytes:
+            self._refuse_head()
+            # Stops the parser; data_received sees _refused and returns.
+            raise errors.RequestHeaderSectionTooLarge()
         before = self.cycle
         super().on_headers_complete()
         cycle = self.cycle
@@ -307,7 +492,9 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             # The task uvicorn just created has not run yet: it runs with
             # these methods.
             cycle.__class__ = ResponseCycle
-            typing.cast(ResponseCycle, cycle).adopt(zerocopy=self._zerocopy)
+            typing.cast(ResponseCycle, cycle).adopt(
+                zerocopy=self._zerocopy, body_timeout=self.limits.body_timeout
+            )
 
     def on_body(self, body: bytes) -> None:
         cycle = self.cycle
@@ -317,6 +504,10 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             return
         if cycle.add_body(body):  # type: ignore[attr-defined]
             self.flow.pause_reading()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True
 
     def _request_body_complete(self) -> bool:
         cycle = self.cycle
@@ -328,6 +519,8 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
         )
 
     def send_400_response(self, msg: str) -> None:
+        if self.transport.is_closing():
+            return
         if self._deferred_400 is None and self._request_body_complete():
             # The request in flight has all its body: let it answer first and
             # read nothing more from this connection.
@@ -335,11 +528,6 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             self.flow.pause_reading()
             return
         super().send_400_response(msg)
-
-    def data_received(self, data: bytes) -> None:
-        if self._deferred_400 is not None:
-            return  # the connection closes once the answer is out
-        super().data_received(data)
 
     def on_response_complete(self) -> None:
         msg = self._deferred_400

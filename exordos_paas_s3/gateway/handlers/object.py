@@ -52,6 +52,8 @@ from exordos_paas_s3.gateway.storage.base import (
 LOG = logging.getLogger(__name__)
 
 MAX_USER_METADATA = 2048
+# AWS: "The length is constrained to a maximum of 2 KB".
+MAX_WEBSITE_REDIRECT = 2048
 # The object document holding a multipart object's per-part checksums: a JSON
 # list, one {algorithm: base64} per part (handlers/multipart.py writes it).
 DOC_PART_CHECKSUMS = "part-checksums"
@@ -167,6 +169,13 @@ def metadata_from_headers(req: Request) -> tuple[str, dict, dict, str]:
     headers = req.headers
     content_type = headers.get("content-type") or "binary/octet-stream"
     system = {name: headers[name] for name in SYSTEM_HEADERS if name in headers}
+    redirect = system.get("x-amz-website-redirect-location")
+    if redirect is not None and len(redirect.encode()) > MAX_WEBSITE_REDIRECT:
+        raise errors.InvalidArgument(
+            "The website redirect location must be at most "
+            f"{MAX_WEBSITE_REDIRECT} bytes long.",
+            ArgumentName="x-amz-website-redirect-location",
+        )
     encoding = system.get("content-encoding")
     if encoding is not None and "aws-chunked" in encoding:
         # aws-chunked describes this request's transfer, not the object.
