@@ -280,6 +280,19 @@ class Router:
                 return host[: -len(domain)]
         return ""
 
+    def unconfigured_vhost_bucket(self, host: str) -> str:
+        """With no virtual-host domain configured: the first label of a DNS
+        Host ("b" of "b.s3.example.com:9000"), the bucket a client using
+        virtual-hosted-style addressing would mean; "" for IP literals,
+        single-label names, or when domains are configured (then
+        ``bucket_from_host`` decides)."""
+        if self._domains or not host or host[0] == "[" or host[0].isdigit():
+            return ""
+        label, dot, rest = host.lower().partition(".")
+        if not dot or not rest or rest[0] == ":":
+            return ""
+        return label
+
     def resolve(
         self,
         method: str,

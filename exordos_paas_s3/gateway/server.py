@@ -62,6 +62,9 @@ _XML_TYPE = b"application/xml"
 HEALTH_PATH = "/health"
 _HEALTH_BODY = b'{"status":"ok"}'
 _JSON_TYPE = b"application/json"
+# Methods that change state: virtual-hosted-style requests misread as
+# path-style are refused for these (S3App._refuse_unconfigured_vhost).
+_WRITE_METHODS = frozenset(("PUT", "POST", "DELETE"))
 
 
 class ClientDisconnected(Exception):
@@ -277,6 +280,8 @@ class S3App:
     async def _pipeline(self, req: Request) -> Response:
         # 1. resolve
         route = self.router.resolve(req.method, req.path, req.query, req.headers)
+        if req.method in _WRITE_METHODS:
+            await self._refuse_unconfigured_vhost(req, route.bucket)
         op = route.operation
         req.operation, req.bucket, req.key = op, route.bucket, route.key
         if op is Operation.OptionsObject or op is Operation.PostObject:
@@ -318,6 +323,37 @@ class S3App:
                 f"{op.name} is not implemented.", resource=req.resource
             )
         return await handler(req)
+
+    async def _refuse_unconfigured_vhost(self, req: Request, bucket: str) -> None:
+        """A virtual-hosted-style write to a gateway with no virtual-host
+        domain would be read path-style: ``PUT /key`` with ``Host:
+        b.example.com`` would create a bucket named after the key, ``DELETE
+        /key`` delete one. When the Host's first label names an existing
+        bucket and the path's first segment does not, the request is
+        refused with a message naming the option. Writes only: a read
+        misread the same way ends in an error or a listing the principal
+        may see anyway, and GETs stay free of the lookups."""
+        label = self.router.unconfigured_vhost_bucket(req.headers.get("host", ""))
+        if not label or label == bucket:
+            return
+        storage = self.services.storage
+        try:
+            await storage.get_bucket(label)
+        except errors.NoSuchBucket:
+            return
+        if bucket:
+            try:
+                await storage.get_bucket(bucket)
+                return  # both exist: path-style, as configured
+            except errors.NoSuchBucket:
+                pass
+        raise errors.InvalidRequest(
+            f"The Host header names bucket {label!r} (virtual-hosted-style), "
+            "but this gateway has no virtual-host domain configured "
+            "(--virtual-host-domain): use path-style addressing, or configure "
+            "the domain.",
+            resource=req.raw_path,
+        )
 
     # --- render --------------------------------------------------------------
 

@@ -94,11 +94,13 @@ class _PayloadFromHeader(SigV4Auth):
         return request.headers["x-amz-content-sha256"]
 
 
-def _signed_head(gw, method: str, path: str, headers: dict[str, str]) -> bytes:
+def _signed_head(
+    gw, method: str, path: str, headers: dict[str, str], host: str = ""
+) -> bytes:
     """The raw request head of a SigV4-signed request with UNSIGNED-PAYLOAD."""
     h = dict(headers)
     h["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
-    h["host"] = f"127.0.0.1:{gw.port}"
+    h["host"] = host or f"127.0.0.1:{gw.port}"
     req = AWSRequest(method=method, url=gw.endpoint + path, data=b"", headers=h)
     _PayloadFromHeader(
         Credentials(gw.access_key, gw.secret_key), "s3", gw.region
@@ -306,6 +308,38 @@ def test_metadata_and_redirect_limits(gw, bucket):
     s3.put_object(
         Bucket=bucket, Key="redirect", Body=b"x", WebsiteRedirectLocation="/r"
     )
+
+
+def _raw(gw, method: str, path: str, host: str) -> tuple[int, bytes]:
+    with _connect(gw) as s:
+        s.sendall(_signed_head(gw, method, path, {"content-length": "0"}, host))
+        status, _, body = _read_response(s)
+    return status, body
+
+
+def test_virtual_hosted_write_without_a_configured_domain_is_refused(gw):
+    s3 = _client(gw)
+    bucket = "vh-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=bucket)
+    key = "k-" + uuid.uuid4().hex[:12]
+    host = f"{bucket}.s3.example.test:{gw.port}"
+    # Read path-style, this PutObject would create a bucket named the key,
+    # and this DeleteObject would delete one.
+    for method in ("PUT", "DELETE"):
+        status, body = _raw(gw, method, f"/{key}", host)
+        assert status == 400, body
+        assert _code(body) == "InvalidRequest"
+        assert b"virtual-host-domain" in body
+    names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert key not in names
+    # A DNS Host whose first label is no bucket: path-style as before.
+    other = "p-" + uuid.uuid4().hex[:12]
+    status, body = _raw(gw, "PUT", f"/{other}", f"node1.example.test:{gw.port}")
+    assert status == 200, body
+    # Both the Host's label and the path's bucket exist: path-style.
+    status, body = _raw(gw, "PUT", f"/{other}/obj", host)
+    assert status == 200, body
+    assert s3.get_object(Bucket=other, Key="obj")["Body"].read() == b""
 
 
 def test_sigterm_lets_in_flight_get_and_put_finish(tmp_path):

@@ -323,3 +323,21 @@ def test_parse_query_matches_parse_qsl_and_hands_out_fresh_dicts():
     assert parse_query("a=1&b=2") == {"a": "1", "b": "2"}
     long = "&".join("k%d=v" % i for i in range(500))
     assert parse_query(long)["k499"] == "v"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("b.s3.example.com:9000", "b"),
+        ("B.example.com", "b"),
+        ("127.0.0.1:9000", ""),
+        ("[::1]:9000", ""),
+        ("localhost:9000", ""),
+        ("localhost", ""),
+        ("", ""),
+    ],
+)
+def test_unconfigured_vhost_bucket(host, expected):
+    assert Router().unconfigured_vhost_bucket(host) == expected
+    # With a domain configured, bucket_from_host decides instead.
+    assert Router(["example.com"]).unconfigured_vhost_bucket(host) == ""
