@@ -150,7 +150,14 @@ async def build(conf: cfg.ConfigOpts):
     data_dir = os.path.abspath(conf.data_dir)
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
     try:
-        backend = await layout.build(chosen, data_dir, fsync=conf.fsync)
+        backend = await layout.build(
+            chosen,
+            data_dir,
+            fsync=conf.fsync,
+            multipart_threshold=conf.upstream_multipart_threshold_mib << 20,
+            part_size=conf.upstream_part_size_mib << 20,
+            max_connections=conf.upstream_max_connections,
+        )
     except layout.LayoutError as exc:
         # Before anything else is created: no root pair generated for a
         # gateway that cannot run.

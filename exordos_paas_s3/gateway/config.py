@@ -133,6 +133,27 @@ OPTS = [
         help="The upstream's secret key (the environment variable "
         f"{constants.GATEWAY_UPSTREAM_SECRET_KEY_ENV} takes precedence).",
     ),
+    cfg.IntOpt(
+        "upstream-multipart-threshold-mib",
+        default=16,
+        min=5,
+        help="--blob-store s3: bodies larger than this many MiB go to the "
+        "upstream as a multipart upload, smaller ones as one PUT.",
+    ),
+    cfg.IntOpt(
+        "upstream-part-size-mib",
+        default=16,
+        min=5,
+        help="--blob-store s3: the part size (MiB) of the upstream's multipart "
+        "uploads (at most the threshold); each part is buffered in memory.",
+    ),
+    cfg.IntOpt(
+        "upstream-max-connections",
+        default=16,
+        min=1,
+        help="--blob-store s3: at most this many connections to the upstream "
+        "at once (requests beyond wait for one).",
+    ),
     cfg.StrOpt(
         "index",
         default="sqlite",

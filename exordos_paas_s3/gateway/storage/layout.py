@@ -166,17 +166,63 @@ def _parse_index(index: str) -> tuple[str, str | None]:
     )
 
 
-async def build(layout: Layout, data_dir: str, fsync: bool = True) -> base.Storage:
+async def build(
+    layout: Layout,
+    data_dir: str,
+    fsync: bool = True,
+    *,
+    multipart_threshold: int = 16 << 20,
+    part_size: int = 16 << 20,
+    max_connections: int = 16,
+) -> base.Storage:
     """The started backend storage of ``layout`` (below the wrappers), or
-    LayoutError for a pair this gateway does not have yet."""
+    LayoutError for a pair this gateway does not have yet, or whose parts
+    do not answer (an unreachable upstream, an index of another upstream).
+    The sizes and the connection count apply to the S3 blob store."""
     if layout.blob_store == "local" and layout.index == "sqlite":
         from exordos_paas_s3.gateway.storage import local
 
-        storage = local.LocalStorage(data_dir, fsync=fsync)
+        storage: base.Storage = local.LocalStorage(data_dir, fsync=fsync)
         await storage.start()
+        return storage
+    if layout.blob_store == "s3" and layout.index == "sqlite":
+        from exordos_paas_s3.gateway.storage import s3_blobs, upstream
+
+        assert layout.upstream is not None
+        try:
+            blob_store = s3_blobs.S3BlobStore(
+                layout.upstream,
+                multipart_threshold=max(multipart_threshold, part_size),
+                part_size=part_size,
+                max_connections=max_connections,
+            )
+        except ValueError as exc:
+            raise LayoutError(f"--blob-store s3: {exc}") from None
+        storage = upstream.UpstreamStorage(
+            data_dir, blob_store, name=layout.upstream.bucket, fsync=fsync
+        )
+        try:
+            await storage.start()
+        except Exception as exc:
+            await _close_quietly(storage)
+            raise LayoutError(
+                f"{layout.describe()} cannot start: {_reason(exc)}"
+            ) from None
         return storage
     raise LayoutError(
         f"{layout.describe()} is not built yet: this gateway serves "
-        "--blob-store local with --index sqlite only (issue 11 adds the S3 "
-        "upstream blob store and the PostgreSQL index)"
+        "--index sqlite only (issue 11 adds the PostgreSQL index)"
     )
+
+
+def _reason(exc: Exception) -> str:
+    # S3 errors carry their message; others (a refused connection) their
+    # text, which names no credential (the client never puts keys in one).
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
+async def _close_quietly(storage: base.Storage) -> None:
+    try:
+        await storage.close()
+    except Exception:  # noqa: BLE001, S110 - already failing to start
+        pass

@@ -159,7 +159,8 @@ class _NewVersion:
     part_sizes: list[int] = dataclasses.field(default_factory=list)
     is_delete_marker: bool = False
     tmp_path: str | None = None  # data received in tmp/ ...
-    data: bytes | None = None  # ... or kept inline
+    data: bytes | None = None  # ... or kept inline ...
+    file: str | None = None  # ... or already stored under this name (a blob)
 
 
 class _Tx:
@@ -655,7 +656,7 @@ class LocalStorage(base.Storage):
             conn.execute(
                 "UPDATE versions SET is_latest = 0 WHERE id = ?", (current[idx.ROW_ID],)
             )
-        file = self._new_file() if new.tmp_path is not None else None
+        file = self._new_file() if new.tmp_path is not None else new.file
         now = time.time()
         cursor = conn.execute(
             "INSERT INTO versions (bucket, key, version_id, is_latest, "
@@ -683,8 +684,8 @@ class LocalStorage(base.Storage):
                 "INSERT INTO blobs (version_row, data) VALUES (?, ?)",
                 (cursor.lastrowid, new.data),
             )
-        if file is not None:
-            assert new.tmp_path is not None
+        if new.tmp_path is not None:
+            assert file is not None
             tx.place(new.tmp_path, file)
         return base.ObjectInfo(
             bucket=bucket,

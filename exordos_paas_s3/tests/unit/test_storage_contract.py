@@ -35,7 +35,14 @@ import google_crc32c
 import pytest
 
 from exordos_paas_s3.gateway import errors, sse
-from exordos_paas_s3.gateway.storage import base, encrypting, local
+from exordos_paas_s3.gateway.storage import (
+    base,
+    encrypting,
+    local,
+    s3_blobs,
+    upstream,
+)
+from exordos_paas_s3.tests import rgw
 
 MIB = 1 << 20
 
@@ -95,7 +102,18 @@ def _stores(data_dir: str) -> dict[str, Callable[[], base.Storage]]:
         "local-inline": lambda: local.LocalStorage(data_dir),
         # Every object in a data file, however small: covers the file paths.
         "local-files": lambda: local.LocalStorage(data_dir, inline_max=-1),
+        # Blobs on a real Ceph RGW (skipped without one), index in SQLite;
+        # small parts so multipart objects span several blobs.
+        "s3-sqlite": lambda: _upstream_storage(data_dir),
     }
+
+
+def _upstream_storage(data_dir: str) -> base.Storage:
+    bucket = rgw.shared_bucket("contract")
+    blob_store = s3_blobs.S3BlobStore(
+        bucket, multipart_threshold=5 * MIB, part_size=5 * MIB
+    )
+    return upstream.UpstreamStorage(data_dir, blob_store, name=bucket.bucket)
 
 
 @pytest.fixture(
@@ -104,6 +122,8 @@ def _stores(data_dir: str) -> dict[str, Callable[[], base.Storage]]:
 def backend(request, tmp_path) -> Backend:
     data_dir = str(tmp_path / "data")
     name, _, wrapper = request.param.partition("+")
+    if name.startswith("s3-"):
+        rgw.client()  # skips without a Ceph RGW
     make = _stores(data_dir)[name]
     if not wrapper:
         return Backend(request.param, make)

@@ -98,7 +98,6 @@ def test_build_local_sqlite_and_refuse_the_pairs_not_built(tmp_path):
         finally:
             await storage.close()
         for chosen in (
-            layout.parse(**S3),
             layout.parse(index="postgresql://gw:pw-123@db/s3"),
             layout.parse(index="postgresql://gw@db/s3", **S3),
         ):
@@ -106,5 +105,20 @@ def test_build_local_sqlite_and_refuse_the_pairs_not_built(tmp_path):
                 await layout.build(chosen, str(tmp_path / "e"))
             assert "is not built yet" in str(exc.value)
             assert "pw-123" not in str(exc.value)
+
+    asyncio.run(t())
+
+
+def test_build_s3_sqlite_refuses_an_upstream_that_does_not_answer(tmp_path):
+    # Nothing listens on port 9 of 127.0.0.1: the blob store's start fails,
+    # and the gateway is told why, without the upstream's secret, before the
+    # index file exists.
+    async def t():
+        chosen = layout.parse(**{**S3, "upstream_endpoint": "http://127.0.0.1:9"})
+        with pytest.raises(layout.LayoutError) as exc:
+            await layout.build(chosen, str(tmp_path / "d"))
+        assert "cannot start" in str(exc.value)
+        assert "upstream-secret-value" not in str(exc.value)
+        assert not (tmp_path / "d" / "upstream-index.sqlite").exists()
 
     asyncio.run(t())
