@@ -1,0 +1,244 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""A real gateway process with ``--blob-store s3 --index sqlite`` over a
+real Ceph RGW (tests/rgw.py; skipped without one), driven by boto3.
+
+The bytes must really be in the upstream bucket, under opaque blob ids
+(never a user's key), and an overwrite or a delete must remove the old blob.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from exordos_paas_s3.tests import rgw
+from exordos_paas_s3.tests.functional.conftest import new_gateway
+
+pytestmark = pytest.mark.functional
+
+MIB = 1 << 20
+BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@pytest.fixture
+def upstream_gateway(tmp_path, monkeypatch):
+    upstream = rgw.new_bucket("gw")
+    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_ACCESS_KEY", upstream.access_key)
+    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_SECRET_KEY", upstream.secret_key)
+    gw = new_gateway(
+        str(tmp_path),
+        "--blob-store",
+        "s3",
+        "--upstream-endpoint",
+        upstream.endpoint,
+        "--upstream-bucket",
+        upstream.bucket,
+        "--upstream-region",
+        upstream.region,
+        "--upstream-multipart-threshold-mib",
+        "5",
+        "--upstream-part-size-mib",
+        "5",
+    )
+    gw.start()
+    client = boto3.client(
+        "s3",
+        endpoint_url=gw.endpoint,
+        aws_access_key_id=gw.access_key,
+        aws_secret_access_key=gw.secret_key,
+        region_name=gw.region,
+        config=Config(retries={"max_attempts": 1}),
+    )
+    yield gw, client, upstream
+    code = gw.stop()
+    assert code == 0, gw.log()
+    assert upstream.secret_key not in gw.log()
+
+
+def _blobs(upstream) -> dict[str, int]:
+    s3 = rgw.client()
+    found: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=upstream.bucket):
+        for obj in page.get("Contents", []):
+            found[obj["Key"]] = obj["Size"]
+    return found
+
+
+def _eventually(check, timeout: float = 10.0):
+    # Obsolete blobs are deleted after the commit, in the background.
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.05)
+
+
+def test_put_get_ranges_list_multipart_overwrite_delete(upstream_gateway):
+    gw, s3, upstream = upstream_gateway
+    s3.create_bucket(Bucket="data")
+    small = os.urandom(4096)
+    s3.put_object(Bucket="data", Key="dir/small.bin", Body=small)
+    assert s3.get_object(Bucket="data", Key="dir/small.bin")["Body"].read() == small
+    got = s3.get_object(Bucket="data", Key="dir/small.bin", Range="bytes=100-199")
+    assert got["Body"].read() == small[100:200]
+    assert got["ContentRange"] == "bytes 100-199/4096"
+
+    # The bytes are upstream, under an opaque id, never under the key.
+    blobs = _blobs(upstream)
+    assert list(blobs.values()) == [4096]
+    assert all(BLOB_ID.match(name) for name in blobs)
+    stored = rgw.client().get_object(Bucket=upstream.bucket, Key=next(iter(blobs)))
+    assert stored["Body"].read() == small
+
+    # Multipart: three parts (5, 5, 1 MiB), three blobs, no concatenation;
+    # a range across the part boundaries reads through.
+    data = os.urandom(11 * MIB)
+    up = s3.create_multipart_upload(Bucket="data", Key="big")
+    parts = []
+    for n, start in enumerate(range(0, len(data), 5 * MIB), 1):
+        piece = data[start : start + 5 * MIB]
+        etag = s3.upload_part(
+            Bucket="data", Key="big", UploadId=up["UploadId"], PartNumber=n, Body=piece
+        )["ETag"]
+        parts.append({"PartNumber": n, "ETag": etag})
+    s3.complete_multipart_upload(
+        Bucket="data",
+        Key="big",
+        UploadId=up["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )
+    body = s3.get_object(Bucket="data", Key="big")["Body"].read()
+    assert hashlib.md5(body).digest() == hashlib.md5(data).digest()
+    lo, hi = 5 * MIB - 10, 10 * MIB + 10
+    ranged = s3.get_object(Bucket="data", Key="big", Range=f"bytes={lo}-{hi}")
+    assert ranged["Body"].read() == data[lo : hi + 1]
+    assert sorted(_blobs(upstream).values()) == [4096, MIB, 5 * MIB, 5 * MIB]
+
+    listed = s3.list_objects_v2(Bucket="data")
+    assert [o["Key"] for o in listed["Contents"]] == ["big", "dir/small.bin"]
+    assert s3.list_objects_v2(Bucket="data", Delimiter="/")["CommonPrefixes"] == [
+        {"Prefix": "dir/"}
+    ]
+
+    # An overwrite is a new blob; the old one goes (after the grace period,
+    # which a gateway stop cuts short).
+    s3.put_object(Bucket="data", Key="dir/small.bin", Body=b"new")
+    assert s3.get_object(Bucket="data", Key="dir/small.bin")["Body"].read() == b"new"
+    s3.delete_object(Bucket="data", Key="big")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket="data", Key="big")
+    gw.stop()
+    assert sorted(_blobs(upstream).values()) == [3]
+
+    # The index is kept across a restart; the bytes are still upstream.
+    gw.start()
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=gw.endpoint,
+        aws_access_key_id=gw.access_key,
+        aws_secret_access_key=gw.secret_key,
+        region_name=gw.region,
+    )
+    assert s3.get_object(Bucket="data", Key="dir/small.bin")["Body"].read() == b"new"
+
+
+def test_rejected_write_leaves_no_blob(upstream_gateway):
+    gw, s3, upstream = upstream_gateway
+    s3.create_bucket(Bucket="cond")
+    s3.put_object(Bucket="cond", Key="k", Body=b"first")
+    before = _blobs(upstream)
+    # A failed If-None-Match and a wrong Content-MD5: the body was streamed
+    # upstream before the check, and its blob is removed.
+    with pytest.raises(s3.exceptions.ClientError) as exc:
+        s3.put_object(Bucket="cond", Key="k", Body=b"second", IfNoneMatch="*")
+    assert exc.value.response["Error"]["Code"] == "PreconditionFailed"
+    with pytest.raises(s3.exceptions.ClientError) as exc:
+        s3.put_object(
+            Bucket="cond", Key="k", Body=b"third", ContentMD5="1B2M2Y8AsgTpgAmY7PhCfg=="
+        )
+    assert exc.value.response["Error"]["Code"] == "BadDigest"
+    _eventually(lambda: _blobs(upstream) == before)
+    assert s3.get_object(Bucket="cond", Key="k")["Body"].read() == b"first"
+
+
+# --- the storage itself (no gateway process) ---------------------------------
+
+
+async def _chunks(data: bytes):
+    yield data
+
+
+def test_reader_keeps_the_version_it_resolved(tmp_path):
+    import asyncio
+
+    from exordos_paas_s3.gateway.storage import base, s3_blobs, upstream
+
+    bucket = rgw.new_bucket("rd")
+
+    async def t():
+        st = upstream.UpstreamStorage(
+            str(tmp_path / "d"), s3_blobs.S3BlobStore(bucket), name=bucket.bucket
+        )
+        await st.start()
+        try:
+            await st.create_bucket("b", "owner", "us-east-1")
+            req = base.PutRequest("b", "k", "owner")
+            await st.put_object(req, _chunks(b"old" * 1000))
+            reader = await st.open_object("b", "k")
+            await st.put_object(req, _chunks(b"new"))
+            old = b"".join([c async for c in reader.stream()])
+            assert old == b"old" * 1000
+            assert len(_blobs(bucket)) == 2  # the old blob waits out its grace
+        finally:
+            await st.close()
+        assert list(_blobs(bucket).values()) == [3]
+
+    asyncio.run(t())
+
+
+def test_index_refuses_another_upstream_bucket(tmp_path):
+    import asyncio
+
+    from exordos_paas_s3.gateway.storage import layout
+
+    first, second = rgw.new_bucket("ix"), rgw.new_bucket("ix")
+
+    def chosen(up):
+        return layout.parse(
+            blob_store="s3",
+            upstream_endpoint=up.endpoint,
+            upstream_bucket=up.bucket,
+            upstream_region=up.region,
+            upstream_access_key=up.access_key,
+            upstream_secret_key=up.secret_key,
+        )
+
+    async def t():
+        st = await layout.build(chosen(first), str(tmp_path / "d"))
+        await st.close()
+        with pytest.raises(layout.LayoutError) as exc:
+            await layout.build(chosen(second), str(tmp_path / "d"))
+        assert first.bucket in str(exc.value) and "refusing" in str(exc.value)
+        assert first.secret_key not in str(exc.value)
+
+    asyncio.run(t())
