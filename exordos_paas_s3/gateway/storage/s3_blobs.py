@@ -24,8 +24,8 @@ every request can be retried: connection errors, timeouts and 500/502/503/
 504 are retried with jittered exponential backoff; when retries run out the
 caller gets ``503 SlowDown`` with Retry-After, never a 500.
 
-Not yet wired into the gateway: the index that names these blobs is the
-next step (issue 11); ``layout.build`` still refuses ``--blob-store s3``.
+The index that names these blobs is ``storage/upstream.UpstreamStorage``
+(``--blob-store s3 --index sqlite``, built by ``layout.build``).
 """
 
 from __future__ import annotations
