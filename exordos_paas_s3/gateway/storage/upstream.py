@@ -45,7 +45,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from exordos_paas_s3.gateway import sse
 
 LOG = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 INDEX_FILE = "upstream-index.sqlite"
 # Hashing is handed to a worker thread in blocks of this size (hashlib and
@@ -187,6 +189,27 @@ class UpstreamStorage(local.LocalStorage):
         except Exception as exc:  # noqa: BLE001 - an orphan for the GC pass
             LOG.warning("blob %s left as an orphan: %s", blob_id, exc)
 
+    async def _commit(self, job: Callable[[local._Tx], T], blob_id: str) -> T:
+        """Run a job that makes the index name ``blob_id``; the blob is
+        deleted unless the job commits. A caller cancelled meanwhile (a
+        client gone) must not delete it: the job runs on in the writer and
+        may still commit, so the blob's fate follows the job's outcome."""
+        assert self._writer is not None, "UpstreamStorage.start() was not called"
+        fut = self._writer.submit(job)
+
+        def settled(done: asyncio.Future) -> None:
+            if done.cancelled() or done.exception() is not None:
+                self._forget([blob_id])
+
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            fut.add_done_callback(settled)
+            raise
+        except BaseException:
+            self._forget([blob_id])
+            raise
+
     async def _ingest(
         self,
         body: base.ByteStream,
@@ -267,14 +290,13 @@ class UpstreamStorage(local.LocalStorage):
                 checksums=checksums,
                 file=blob_id,
             )
-            return await self._write(
-                lambda tx: self._commit_version(
-                    tx, req.bucket, req.key, new, precondition
-                )
-            )
         except BaseException:
             self._forget([blob_id])
             raise
+        return await self._commit(
+            lambda tx: self._commit_version(tx, req.bucket, req.key, new, precondition),
+            blob_id,
+        )
 
     async def open_object(
         self,
@@ -393,10 +415,10 @@ class UpstreamStorage(local.LocalStorage):
                 )
                 return part
 
-            return await self._write(job)
         except BaseException:
             self._forget([blob_id])
             raise
+        return await self._commit(job, blob_id)
 
     async def complete_multipart_upload(
         self,

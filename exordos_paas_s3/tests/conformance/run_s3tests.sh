@@ -40,6 +40,9 @@
 #   KEEP_DATA      1: keep the gateway data dir after the run [0]
 #   UPDATE_EXPECTED 1: rewrite expected-failures.txt from this run [0]
 #   STRICT         1: exit 1 when a test fails that is not in the list [0]
+#   GATEWAY_ARGS   more gateway options, split on spaces, e.g. a blob store:
+#                  "--blob-store s3 --upstream-endpoint URL --upstream-bucket B"
+#                  (its keys from EXORDOS_S3_UPSTREAM_ACCESS_KEY/_SECRET_KEY) []
 # Every other run.sh variable (S3T_KEYWORD, S3T_PATHS, S3T_TEST_TIMEOUT, ...)
 # passes through. Exit status: run.sh's (0 when the run completed).
 #
@@ -101,10 +104,11 @@ case "$TARGET" in
     ADMIN_PORT="$(free_port)"
     ROOT_AK="AKROOT$(rand_hex 7 | tr a-f A-F)"
     ROOT_SK="$(rand_hex 20)"
+    read -r -a EXTRA_ARGS <<<"${GATEWAY_ARGS:-}"
     EXORDOS_S3_ROOT_ACCESS_KEY="$ROOT_AK" EXORDOS_S3_ROOT_SECRET_KEY="$ROOT_SK" \
       "$VENV/bin/exordos-s3-gateway" --data-dir "$DATA_DIR" --listen "$ENDPOINT" \
       --admin-listen "127.0.0.1:$ADMIN_PORT" \
-      --kms-keys testkey-1,testkey-2 >"$SERVER_LOG" 2>&1 &
+      --kms-keys testkey-1,testkey-2 "${EXTRA_ARGS[@]}" >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$ADMIN_PORT/v1/health"
     wait_http "http://$ENDPOINT/"

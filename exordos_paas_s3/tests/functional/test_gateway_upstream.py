@@ -242,3 +242,51 @@ def test_index_refuses_another_upstream_bucket(tmp_path):
         assert first.secret_key not in str(exc.value)
 
     asyncio.run(t())
+
+
+def test_a_write_cancelled_while_it_commits_keeps_its_blob(tmp_path):
+    # A client that goes away while its PUT waits for the index commit
+    # cancels the handler, but the commit goes on in the writer thread: the
+    # blob must follow the commit's outcome, or the index names a deleted
+    # blob (a dangling row).
+    import asyncio
+
+    from exordos_paas_s3.gateway.storage import base, s3_blobs, upstream
+
+    bucket = rgw.new_bucket("cx")
+
+    async def t():
+        st = upstream.UpstreamStorage(
+            str(tmp_path / "d"), s3_blobs.S3BlobStore(bucket), name=bucket.bucket
+        )
+        await st.start()
+        try:
+            await st.create_bucket("b", "owner", "us-east-1")
+            assert st._writer is not None
+            # The writer is busy: the PUT's commit waits behind this job.
+            busy = st._writer.submit(lambda tx: time.sleep(1.5))
+            put = asyncio.ensure_future(
+                st.put_object(base.PutRequest("b", "k", "owner"), _chunks(b"kept"))
+            )
+            for _ in range(100):  # until the blob is upstream
+                await asyncio.sleep(0.02)
+                if _blobs(bucket):
+                    break
+            assert _blobs(bucket), "the blob never reached the upstream"
+            put.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await put
+            await busy
+            for _ in range(100):  # until the PUT's job committed
+                try:
+                    await st.head_object("b", "k")
+                    break
+                except Exception:  # noqa: BLE001 - not committed yet
+                    await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)  # a wrong deletion would be done by now
+            reader = await st.open_object("b", "k")
+            assert b"".join([c async for c in reader.stream()]) == b"kept"
+        finally:
+            await st.close()
+
+    asyncio.run(t())
