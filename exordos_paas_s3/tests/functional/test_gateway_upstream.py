@@ -184,6 +184,17 @@ def test_rejected_write_leaves_no_blob(upstream_gateway):
 # --- the storage itself (no gateway process) ---------------------------------
 
 
+async def _settled(check, timeout: float = 10.0):
+    """_eventually on the storage's own loop (its deletions run there)."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
 async def _chunks(data: bytes):
     yield data
 
@@ -286,6 +297,52 @@ def test_a_write_cancelled_while_it_commits_keeps_its_blob(tmp_path):
             await asyncio.sleep(0.3)  # a wrong deletion would be done by now
             reader = await st.open_object("b", "k")
             assert b"".join([c async for c in reader.stream()]) == b"kept"
+        finally:
+            await st.close()
+
+    asyncio.run(t())
+
+
+def test_parts_left_out_replaced_or_aborted_lose_their_blobs(tmp_path):
+    import asyncio
+
+    from exordos_paas_s3.gateway.storage import base, s3_blobs, upstream
+
+    bucket = rgw.new_bucket("mp")
+    five = os.urandom(5 * MIB)
+
+    async def t():
+        st = upstream.UpstreamStorage(
+            str(tmp_path / "d"),
+            s3_blobs.S3BlobStore(
+                bucket, multipart_threshold=5 * MIB, part_size=5 * MIB
+            ),
+            name=bucket.bucket,
+            unlink_grace=0,
+        )
+        await st.start()
+        try:
+            await st.create_bucket("b", "owner", "us-east-1")
+            req = base.PutRequest("b", "k", "owner")
+            up = await st.create_multipart_upload(req)
+            p1 = await st.upload_part("b", "k", up.upload_id, 1, _chunks(b"x"))
+            # Part 1 again: the first blob of part 1 is replaced.
+            p1 = await st.upload_part("b", "k", up.upload_id, 1, _chunks(five))
+            await st.upload_part("b", "k", up.upload_id, 2, _chunks(b"left out"))
+            p3 = await st.upload_part("b", "k", up.upload_id, 3, _chunks(b"end"))
+            info = await st.complete_multipart_upload(
+                "b", "k", up.upload_id, [(1, p1.etag), (3, p3.etag)]
+            )
+            assert info.size == 5 * MIB + 3
+            await _settled(lambda: sorted(_blobs(bucket).values()) == [3, 5 * MIB])
+            reader = await st.open_object("b", "k", start=5 * MIB - 2)
+            assert b"".join([c async for c in reader.stream()]) == five[-2:] + b"end"
+
+            gone = await st.create_multipart_upload(base.PutRequest("b", "g", "owner"))
+            await st.upload_part("b", "g", gone.upload_id, 1, _chunks(b"abc"))
+            assert len(_blobs(bucket)) == 3
+            await st.abort_multipart_upload("b", "g", gone.upload_id)
+            await _settled(lambda: len(_blobs(bucket)) == 2)
         finally:
             await st.close()
 
