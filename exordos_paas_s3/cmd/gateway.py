@@ -195,7 +195,7 @@ async def build(conf: cfg.ConfigOpts):
     services = Services(
         storage=storage,
         settings=Settings(region=conf.region),
-        authorize=authorization.Authorizer(store, access_cache),
+        authorize=authorization.Authorizer(store, access_cache, region=conf.region),
         identities=store,
     )
     app = server.S3App(

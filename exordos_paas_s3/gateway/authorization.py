@@ -263,10 +263,12 @@ class Authorizer:
         cache: bucket_access.AccessCache,
         *,
         account_id: str | None = None,
+        region: str = "us-east-1",
     ) -> None:
         self.identities = identities
         self.cache = cache
         self.account_id = account_id or account_id_for(identities.root.canonical_id)
+        self.region = region
         self.root_arn = f"arn:aws:iam::{self.account_id}:root"
         # aws:CurrentTime of the current second, formatted once per second.
         self._clock: tuple[int, str] = (0, "")
@@ -512,6 +514,13 @@ class Authorizer:
     ) -> policy_lang.RequestContext:
         if operation.scope is Scope.SERVICE:
             resource = "arn:aws:s3:::*"
+        elif action.startswith("s3tables:"):
+            # The catalog's key is "<namespace>/<table>" of a table action.
+            resource = (
+                f"arn:aws:s3tables:{self.region}:{self.account_id}:bucket/{bucket}"
+            )
+            if key:
+                resource += "/table/" + key
         elif operation.scope is Scope.OBJECT or (operation is Op.DeleteObjects and key):
             resource = f"arn:aws:s3:::{bucket}/{key}"
         else:

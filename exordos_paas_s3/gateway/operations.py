@@ -171,3 +171,22 @@ class Operation(enum.Enum):
     CompleteMultipartUpload = ("s3:PutObject", _O)
     AbortMultipartUpload = ("s3:AbortMultipartUpload", _O)
     ListParts = ("s3:ListMultipartUploadParts", _O)
+
+    # --- S3 Tables: the Iceberg REST catalog (gateway/tables) ----------------
+    # Never routed by the S3 router: the catalog names them and authorizes
+    # them through the same authorize step. Their IAM resource is
+    # arn:aws:s3tables:<region>:<account>:bucket/<bucket>[/table/<ns>/<table>]
+    # (authorization.Authorizer._context). Names follow the AWS S3 Tables
+    # actions; s3tables:UpdateNamespaceProperties has no AWS counterpart.
+    TablesCreateTableBucket = ("s3tables:CreateTableBucket", _B)
+    TablesGetTableBucket = ("s3tables:GetTableBucket", _B)
+    TablesListNamespaces = ("s3tables:ListNamespaces", _B)
+    TablesCreateNamespace = ("s3tables:CreateNamespace", _B)
+    TablesGetNamespace = ("s3tables:GetNamespace", _B)
+    TablesDeleteNamespace = ("s3tables:DeleteNamespace", _B)
+    TablesUpdateNamespaceProperties = ("s3tables:UpdateNamespaceProperties", _B)
+    TablesListTables = ("s3tables:ListTables", _B)
+    TablesCreateTable = ("s3tables:CreateTable", _B)
+    TablesGetTable = ("s3tables:GetTable", _B)
+    TablesUpdateTable = ("s3tables:UpdateTableMetadataLocation", _B)
+    TablesDeleteTable = ("s3tables:DeleteTable", _B)

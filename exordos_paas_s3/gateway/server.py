@@ -27,6 +27,7 @@ import base64
 import itertools
 import logging
 import os
+import typing
 from collections.abc import AsyncIterator
 from urllib import parse as urlparse
 
@@ -65,6 +66,12 @@ _JSON_TYPE = b"application/json"
 # Methods that change state: virtual-hosted-style requests misread as
 # path-style are refused for these (S3App._refuse_unconfigured_vhost).
 _WRITE_METHODS = frozenset(("PUT", "POST", "DELETE"))
+
+# The Iceberg REST catalog (gateway/tables/rest.py) under both its names.
+# "_iceberg" can never be a bucket; "/iceberg/v1/..." path-style would be
+# keys "v1/..." of a bucket named "iceberg": those stay reachable
+# virtual-hosted (and the catalog is path-style only), as for "/health".
+TABLES_PATHS = ("/iceberg/v1/", "/_iceberg/v1/")
 
 
 class ClientDisconnected(Exception):
@@ -165,6 +172,9 @@ class S3App:
         # be unique, not secret, and os.urandom is a syscall per request.
         self._id_prefix = os.urandom(4).hex().upper()
         self._ids = itertools.count()
+        # The Iceberg catalog (gateway/tables), built on its first request so
+        # that a gateway serving no catalog never imports it.
+        self._tables: typing.Any = None
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
@@ -174,9 +184,14 @@ class S3App:
         if kind != "http":
             return
         request_id = "%s%08X" % (self._id_prefix, next(self._ids) & 0xFFFFFFFF)
+        path = scope["path"]
         # One string compare per request; the rest only for "/health".
-        if scope["path"] == HEALTH_PATH and self._health_probe(scope):
+        if path == HEALTH_PATH and self._health_probe(scope):
             await self._send_health(scope, send, request_id)
+            return
+        # And one prefix check for the catalog (see TABLES_PATHS).
+        if path.startswith(TABLES_PATHS) and self._tables_request(scope):
+            await self._serve_tables(scope, receive, send, request_id)
             return
         req = None
         body = _Body(receive)
@@ -248,6 +263,35 @@ class S3App:
         )
         body = b"" if scope["method"] == "HEAD" else _HEALTH_BODY
         await send({"type": "http.response.body", "body": body})
+
+    # --- the Iceberg catalog ---------------------------------------------------
+
+    def _tables_request(self, scope) -> bool:
+        """A path-style catalog path: not a key of a virtual-hosted bucket."""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                return not self.router.bucket_from_host(value.decode("latin-1"))
+        return True
+
+    async def _serve_tables(self, scope, receive, send, request_id: str) -> None:
+        from exordos_paas_s3.gateway.tables import rest
+
+        body = _Body(receive)
+        try:
+            req = self._request(scope, body, request_id)
+            if self._tables is None:
+                self._tables = rest.CatalogApi(req)
+            response = await self._tables.handle(req, self.authenticator)
+        except ClientDisconnected:
+            return
+        except errors.S3Error as exc:
+            req = None
+            response = rest.error_response(exc)
+        if not body.done and _has_body(scope):
+            response.headers["connection"] = "close"
+        await self._render(response, scope, send, request_id)
+        if self.access_log:
+            self._log_access(req, scope, response, request_id)
 
     # --- the pipeline ------------------------------------------------------
 

@@ -64,6 +64,8 @@ STREAMING_PAYLOADS = frozenset(
 )
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_PRESIGNED_EXPIRES = 604800  # one week, per "Authenticating Requests: ..."
+# The services a catalog request may be signed for (authenticate_catalog).
+CATALOG_SERVICES = ("s3tables", "s3")
 
 _AUTH_PREFIX = ALGORITHM + " "
 _PRESIGN_PARAMS = (
@@ -349,6 +351,56 @@ class Authenticator:
             payload_hash=headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD),
         )
 
+    def authenticate_catalog(self, req: RequestView, body: bytes) -> AuthResult:
+        """A catalog (Iceberg REST) request, signed as AWS clients sign
+        non-S3 services: botocore's generic ``SigV4Auth``, which PyIceberg's
+        ``rest.sigv4-enabled`` uses as it is.
+
+        It differs from S3 signing in three ways, each accepted here: the
+        service is ``s3tables`` (or ``s3``, as some clients configure it); the
+        body hash is signed but not sent (no ``x-amz-content-sha256``), so it
+        is computed from ``body``; and the canonical URI is the request path
+        percent-encoded once more (``%1F`` signed as ``%251F``). Only the
+        Authorization header is accepted: no presigned catalog URLs, no SigV2.
+        """
+        headers = req.headers
+        authorization = headers.get("authorization", "")
+        if not authorization.strip():
+            return AuthResult(
+                principal=None, access_key=None, payload_hash=UNSIGNED_PAYLOAD
+            )
+        if not authorization.startswith(_AUTH_PREFIX):
+            raise errors.InvalidArgument(
+                "Unsupported Authorization Type: the catalog takes AWS4-HMAC-SHA256",
+                ArgumentName="Authorization",
+                ArgumentValue=authorization,
+            )
+        signed = self._signed_header(req, authorization, CATALOG_SERVICES)
+        actual = hashlib.sha256(body).hexdigest()
+        declared = headers.get("x-amz-content-sha256")
+        if declared is None or declared == actual:
+            payload_hash = actual
+        elif declared == UNSIGNED_PAYLOAD:
+            payload_hash = declared
+        else:
+            raise errors.XAmzContentSHA256Mismatch(
+                ClientComputedContentSHA256=declared,
+                S3ComputedContentSHA256=actual,
+            )
+        raw_path = req.raw_path or "/"
+        double = urllib.parse.quote(raw_path, safe="/~")
+        principal, signing_key = self._verify(
+            req, signed, payload_hash, skip=None, extra_paths=(double,)
+        )
+        return AuthResult(
+            principal=principal,
+            access_key=signed.access_key,
+            payload_hash=payload_hash,
+            signing_key=signing_key,
+            amz_date=signed.amz_date,
+            scope=self._scope(signed),
+        )
+
     # -- Authorization header ----------------------------------------------
 
     def _authenticate_header(self, req: RequestView, authorization: str) -> AuthResult:
@@ -365,6 +417,49 @@ class Authenticator:
                 ArgumentName="Authorization",
                 ArgumentValue=authorization,
             )
+        signed = self._signed_header(req, authorization)
+        headers = req.headers
+        payload_hash = headers.get("x-amz-content-sha256")
+        if payload_hash is None:
+            raise errors.InvalidRequest(
+                "Missing required header for this request: x-amz-content-sha256"
+            )
+        if not (
+            payload_hash == UNSIGNED_PAYLOAD
+            or payload_hash in STREAMING_PAYLOADS
+            or _HEX64_RE.match(payload_hash)
+        ):
+            if payload_hash.startswith("STREAMING-"):
+                raise errors.NotImplemented_(
+                    f"x-amz-content-sha256 {payload_hash} is not supported",
+                    Header="x-amz-content-sha256",
+                )
+            raise errors.InvalidArgument(
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-"
+                "PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid "
+                "sha256 value.",
+                ArgumentName="x-amz-content-sha256",
+                ArgumentValue=payload_hash,
+            )
+        principal, signing_key = self._verify(req, signed, payload_hash, skip=None)
+        return AuthResult(
+            principal=principal,
+            access_key=signed.access_key,
+            payload_hash=payload_hash,
+            signing_key=signing_key,
+            seed_signature=signed.signature,
+            amz_date=signed.amz_date,
+            scope=self._scope(signed),
+        )
+
+    def _signed_header(
+        self,
+        req: RequestView,
+        authorization: str,
+        services: tuple[str, ...] | None = None,
+    ) -> _Signed:
+        """The parsed, in-window AWS4-HMAC-SHA256 Authorization header."""
         fields: dict[str, str] = {}
         for item in authorization[len(_AUTH_PREFIX) :].split(","):
             name, sep, value = item.strip().partition("=")
@@ -411,6 +506,7 @@ class Authenticator:
             amz_date,
             timestamp,
             errors.AuthorizationHeaderMalformed,
+            services,
         )
         now = self._clock()
         if abs(now - timestamp) > self._max_skew:
@@ -419,39 +515,7 @@ class Authenticator:
                 ServerTime=format_amz_date(now),
                 MaxAllowedSkewMilliseconds=str(int(self._max_skew * 1000)),
             )
-        payload_hash = headers.get("x-amz-content-sha256")
-        if payload_hash is None:
-            raise errors.InvalidRequest(
-                "Missing required header for this request: x-amz-content-sha256"
-            )
-        if not (
-            payload_hash == UNSIGNED_PAYLOAD
-            or payload_hash in STREAMING_PAYLOADS
-            or _HEX64_RE.match(payload_hash)
-        ):
-            if payload_hash.startswith("STREAMING-"):
-                raise errors.NotImplemented_(
-                    f"x-amz-content-sha256 {payload_hash} is not supported",
-                    Header="x-amz-content-sha256",
-                )
-            raise errors.InvalidArgument(
-                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
-                "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-"
-                "PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid "
-                "sha256 value.",
-                ArgumentName="x-amz-content-sha256",
-                ArgumentValue=payload_hash,
-            )
-        principal, signing_key = self._verify(req, signed, payload_hash, skip=None)
-        return AuthResult(
-            principal=principal,
-            access_key=signed.access_key,
-            payload_hash=payload_hash,
-            signing_key=signing_key,
-            seed_signature=signed.signature,
-            amz_date=signed.amz_date,
-            scope=self._scope(signed),
-        )
+        return signed
 
     # -- presigned query ---------------------------------------------------
 
@@ -611,6 +675,7 @@ class Authenticator:
         amz_date: str,
         timestamp: float,
         malformed: type[errors.S3Error],
+        services: tuple[str, ...] | None = None,
     ) -> _Signed:
         parts = credential.split("/")
         if len(parts) != 5 or not parts[0] or parts[4] != "aws4_request":
@@ -626,10 +691,11 @@ class Authenticator:
                 f" wrong; expecting '{self._region}'",
                 Region=self._region,
             )
-        if service != self._service:
+        if service != self._service and (services is None or service not in services):
+            allowed = "/".join(services or (self._service,))
             raise malformed(
                 f"The authorization header is malformed; incorrect service"
-                f" '{service}'. This endpoint belongs to '{self._service}'."
+                f" '{service}'. This endpoint belongs to '{allowed}'."
             )
         if date != amz_date[:8]:
             raise malformed(
@@ -664,13 +730,14 @@ class Authenticator:
     def _scope(signed: _Signed) -> str:
         return f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
 
-    def _signing_key(self, secret: str, date: str) -> bytes:
-        cache_key = (secret, date, self._region)
+    def _signing_key(self, secret: str, date: str, service: str = "") -> bytes:
+        service = service or self._service
+        cache_key = (secret, date, service)
         key = self._keys.get(cache_key)
         if key is None:
             if len(self._keys) >= _SIGNING_KEY_CACHE_MAX:
                 self._keys.clear()
-            key = derive_signing_key(secret, date, self._region, self._service)
+            key = derive_signing_key(secret, date, self._region, service)
             self._keys[cache_key] = key
         return key
 
@@ -681,9 +748,10 @@ class Authenticator:
         payload_hash: str,
         *,
         skip: str | None,
+        extra_paths: tuple[str, ...] = (),
     ) -> tuple[Principal, bytes]:
         secret, principal = self._identities.lookup(signed.access_key)
-        signing_key = self._signing_key(secret, signed.date)
+        signing_key = self._signing_key(secret, signed.date, signed.service)
         scope = self._scope(signed)
         provided = signed.signature
         method = req.method
@@ -700,7 +768,7 @@ class Authenticator:
         # path character sent raw but signed encoded, or "+" meaning a space in
         # the query. Try the evened-out forms before giving up; this only costs
         # on the failure path.
-        paths = {req.raw_path or "/", canonical_path(req.raw_path)}
+        paths = {req.raw_path or "/", canonical_path(req.raw_path), *extra_paths}
         queries = {query}
         if "+" in req.query:
             queries.add(canonical_query(req.query, skip=skip, plus_as_space=True))

@@ -21,7 +21,7 @@ import re
 from exordos_paas_s3.gateway import handlers
 from exordos_paas_s3.gateway.operations import Operation, Scope
 
-_ACTION_RE = re.compile(r"s3:[A-Z][A-Za-z]+\Z")
+_ACTION_RE = re.compile(r"s3(?:tables)?:[A-Z][A-Za-z]+\Z")
 
 # What this issue requires to be served (not 501).
 REQUIRED = {

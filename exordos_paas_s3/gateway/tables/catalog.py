@@ -1,0 +1,675 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The Iceberg catalog of table buckets: state, metadata files and commits.
+
+No HTTP here (that is ``rest.py``): each method takes plain values and
+returns plain values or raises an :class:`IcebergError`.
+
+Where things live (docs/decisions/0010-iceberg-catalog.md):
+
+- the catalog of a table bucket is ONE bucket document, ``iceberg-catalog``
+  (JSON, in the gateway's SQLite index, durable as the bucket's other
+  settings): its namespaces with their properties and, per table, the
+  current metadata location. Its presence is what makes a bucket a table
+  bucket;
+- table metadata JSON files are objects of the bucket under the table's own
+  location (``s3://<bucket>/tables/<uuid>/metadata/NNNNN-<uuid>.metadata.json``),
+  written by the gateway; data and manifest files are written by the
+  clients through the S3 API under the same location.
+
+Table metadata, its updates and requirements are PyIceberg's own models
+(``pyiceberg.table.update``): the server applies exactly what the client's
+library would apply. A commit is a compare-and-swap of the metadata location:
+the new metadata is computed and written outside the lock, then swapped in
+only if the table still points at the metadata it was computed from; if not,
+it is recomputed against the new current metadata (the requirements decide
+whether that is a conflict, a 409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from exordos_paas_s3.gateway import errors as s3_errors
+from exordos_paas_s3.gateway.storage import base as storage_base
+
+if TYPE_CHECKING:
+    from pyiceberg.table.metadata import TableMetadata
+
+LOG = logging.getLogger(__name__)
+
+DOC_CATALOG = "iceberg-catalog"
+# Namespace levels are joined with the unit separator, as on the wire.
+SEP = "\x1f"
+MAX_NAME = 255
+MAX_PAGE = 1000
+# Attempts of one commit when other commits keep landing first.
+COMMIT_ATTEMPTS = 10
+# Parsed metadata files kept in memory: they never change once written.
+METADATA_CACHE = 256
+MAX_METADATA_BYTES = 64 * 1024 * 1024
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_METADATA_FILE_RE = re.compile(r"(\d+)-[0-9a-f-]{36}\.metadata\.json\Z")
+
+
+# --- errors (the Iceberg REST error model) ----------------------------------
+
+
+class IcebergError(Exception):
+    """``{"error": {"message", "type", "code"}}`` with ``status``."""
+
+    status = 500
+    type = "InternalServerError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(IcebergError):
+    status, type = 400, "BadRequestException"
+
+
+class NotAuthorized(IcebergError):
+    status, type = 401, "NotAuthorizedException"
+
+
+class Forbidden(IcebergError):
+    status, type = 403, "ForbiddenException"
+
+
+class NotFound(IcebergError):
+    status, type = 404, "NotFoundException"
+
+
+class NoSuchNamespace(IcebergError):
+    status, type = 404, "NoSuchNamespaceException"
+
+
+class NoSuchTable(IcebergError):
+    status, type = 404, "NoSuchTableException"
+
+
+class MethodNotAllowed(IcebergError):
+    status, type = 405, "MethodNotAllowedException"
+
+
+class Unsupported(IcebergError):
+    status, type = 406, "UnsupportedOperationException"
+
+
+class AlreadyExists(IcebergError):
+    status, type = 409, "AlreadyExistsException"
+
+
+class NamespaceNotEmpty(IcebergError):
+    status, type = 409, "NamespaceNotEmptyException"
+
+
+class CommitFailed(IcebergError):
+    status, type = 409, "CommitFailedException"
+
+
+class TooLarge(IcebergError):
+    status, type = 413, "BadRequestException"
+
+
+# --- names -------------------------------------------------------------------
+
+
+def check_name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{what} must be a non-empty string")
+    if len(value) > MAX_NAME or _CONTROL_RE.search(value):
+        raise BadRequest(
+            f"{what} {value!r} is invalid: at most {MAX_NAME} characters,"
+            " no control characters"
+        )
+    return value
+
+
+def check_namespace(levels: Any) -> tuple[str, ...]:
+    if not isinstance(levels, list | tuple) or not levels:
+        raise BadRequest("namespace must be a non-empty list of strings")
+    return tuple(check_name(level, "namespace level") for level in levels)
+
+
+def ns_key(levels: tuple[str, ...]) -> str:
+    return SEP.join(levels)
+
+
+def ns_levels(key: str) -> list[str]:
+    return key.split(SEP)
+
+
+def table_resource(levels: tuple[str, ...], name: str) -> str:
+    """The "<namespace>/<table>" part of a table's IAM resource."""
+    return ".".join(levels) + "/" + name
+
+
+def _page(
+    keys: list[str], page_token: str | None, page_size: int | None
+) -> tuple[list[str], str | None]:
+    """Sorted keys after the token; the token is the last key returned."""
+    keys = sorted(keys)
+    if page_token:
+        keys = [k for k in keys if k > page_token]
+    if page_size is None:
+        return keys, None
+    page = keys[:page_size]
+    more = len(keys) > page_size
+    return page, (page[-1] if more and page else None)
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _model_error(exc: Exception) -> BadRequest:
+    """A pydantic ValidationError or ValueError as a readable 400."""
+    text = str(exc)
+    errors_of = getattr(exc, "errors", None)
+    if callable(errors_of):
+        try:
+            parts = []
+            for e in errors_of()[:5]:
+                loc = ".".join(str(x) for x in e.get("loc", ()))
+                parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
+            text = "; ".join(parts)
+        except Exception:  # noqa: BLE001 - fall back to str(exc)
+            pass
+    return BadRequest(f"invalid request: {text}")
+
+
+# --- the catalog -------------------------------------------------------------
+
+
+class Catalog:
+    """Table buckets over one :class:`Storage`; one per gateway process.
+
+    The gateway is one process with one event loop per node, so a per-bucket
+    ``asyncio.Lock`` around each read-modify-write of the catalog document
+    makes it atomic.
+    """
+
+    def __init__(self, storage: storage_base.Storage) -> None:
+        self._storage = storage
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._metadata: collections.OrderedDict[str, TableMetadata] = (
+            collections.OrderedDict()
+        )
+
+    def _lock(self, bucket: str) -> asyncio.Lock:
+        lock = self._locks.get(bucket)
+        if lock is None:
+            lock = self._locks[bucket] = asyncio.Lock()
+        return lock
+
+    # --- the catalog document ------------------------------------------------
+
+    async def _bucket(self, bucket: str) -> storage_base.BucketInfo:
+        try:
+            return await self._storage.get_bucket(bucket)
+        except s3_errors.S3Error as exc:
+            if exc.code == "NoSuchBucket":
+                raise NotFound(f"The bucket {bucket!r} does not exist") from None
+            raise
+
+    async def _state(self, bucket: str) -> dict[str, Any]:
+        await self._bucket(bucket)
+        raw = await self._storage.get_bucket_doc(bucket, DOC_CATALOG)
+        if raw is None:
+            raise BadRequest(
+                f"The bucket {bucket!r} is not a table bucket; enable it with"
+                f" PUT /iceberg/v1/buckets/{bucket}"
+            )
+        state = orjson.loads(raw)
+        state.setdefault("namespaces", {})
+        state.setdefault("tables", {})
+        return state
+
+    async def _save(self, bucket: str, state: dict[str, Any]) -> None:
+        await self._storage.put_bucket_doc(bucket, DOC_CATALOG, orjson.dumps(state))
+
+    # --- table buckets -------------------------------------------------------
+
+    async def enable_bucket(self, bucket: str) -> tuple[dict[str, Any], bool]:
+        """Make an existing bucket a table bucket; (info, newly enabled)."""
+        await self._bucket(bucket)
+        async with self._lock(bucket):
+            raw = await self._storage.get_bucket_doc(bucket, DOC_CATALOG)
+            if raw is not None:
+                return _bucket_view(bucket, orjson.loads(raw)), False
+            state = {"format": 1, "enabled": time.time(), "namespaces": {}}
+            state["tables"] = {}
+            await self._save(bucket, state)
+            return _bucket_view(bucket, state), True
+
+    async def bucket_info(self, bucket: str) -> dict[str, Any]:
+        await self._bucket(bucket)
+        raw = await self._storage.get_bucket_doc(bucket, DOC_CATALOG)
+        if raw is None:
+            raise NotFound(f"The bucket {bucket!r} is not a table bucket")
+        return _bucket_view(bucket, orjson.loads(raw))
+
+    async def check_enabled(self, bucket: str) -> None:
+        await self._state(bucket)
+
+    # --- namespaces ----------------------------------------------------------
+
+    async def list_namespaces(
+        self,
+        bucket: str,
+        parent: tuple[str, ...] | None,
+        page_token: str | None,
+        page_size: int | None,
+    ) -> tuple[list[list[str]], str | None]:
+        state = await self._state(bucket)
+        # A namespace "a.b" implies "a" in listings even when "a" was never
+        # created (as PyIceberg's own catalogs list it).
+        depth = len(parent) + 1 if parent else 1
+        keys_set = set()
+        found_parent = not parent
+        for k in state["namespaces"]:
+            levels = tuple(ns_levels(k))
+            if parent and levels[: len(parent)] == parent:
+                found_parent = True
+            if len(levels) >= depth and (not parent or levels[: len(parent)] == parent):
+                keys_set.add(ns_key(levels[:depth]))
+        if not found_parent:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(parent or ())}")
+        keys = list(keys_set)
+        page, token = _page(keys, page_token, page_size)
+        return [ns_levels(k) for k in page], token
+
+    async def create_namespace(
+        self, bucket: str, levels: tuple[str, ...], properties: dict[str, str]
+    ) -> dict[str, str]:
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            key = ns_key(levels)
+            if key in state["namespaces"]:
+                raise AlreadyExists(f"Namespace already exists: {'.'.join(levels)}")
+            state["namespaces"][key] = {"properties": properties}
+            await self._save(bucket, state)
+        return properties
+
+    async def load_namespace(
+        self, bucket: str, levels: tuple[str, ...]
+    ) -> dict[str, str]:
+        state = await self._state(bucket)
+        entry = state["namespaces"].get(ns_key(levels))
+        if entry is None:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+        return dict(entry.get("properties", {}))
+
+    async def drop_namespace(self, bucket: str, levels: tuple[str, ...]) -> None:
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            key = ns_key(levels)
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            if state["tables"].get(key):
+                raise NamespaceNotEmpty(
+                    f"Namespace {'.'.join(levels)} is not empty: it has tables"
+                )
+            prefix = key + SEP
+            if any(k.startswith(prefix) for k in state["namespaces"]):
+                raise NamespaceNotEmpty(
+                    f"Namespace {'.'.join(levels)} is not empty: it has namespaces"
+                )
+            del state["namespaces"][key]
+            state["tables"].pop(key, None)
+            await self._save(bucket, state)
+
+    async def update_namespace_properties(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        removals: list[str],
+        updates: dict[str, str],
+    ) -> dict[str, list[str]]:
+        overlap = set(removals) & set(updates)
+        if overlap:
+            raise BadRequest(f"properties both removed and updated: {sorted(overlap)}")
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            entry = state["namespaces"].get(ns_key(levels))
+            if entry is None:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            props = entry.setdefault("properties", {})
+            removed = [k for k in removals if k in props]
+            missing = [k for k in removals if k not in props]
+            for k in removed:
+                del props[k]
+            props.update(updates)
+            await self._save(bucket, state)
+        return {"updated": sorted(updates), "removed": removed, "missing": missing}
+
+    # --- tables ------------------------------------------------------------
+
+    async def list_tables(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        page_token: str | None,
+        page_size: int | None,
+    ) -> tuple[list[str], str | None]:
+        state = await self._state(bucket)
+        key = ns_key(levels)
+        if key not in state["namespaces"]:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+        return _page(list(state["tables"].get(key, {})), page_token, page_size)
+
+    async def create_table(
+        self, bucket: str, levels: tuple[str, ...], body: dict[str, Any]
+    ) -> tuple[str, TableMetadata]:
+        from pydantic import ValidationError
+        from pyiceberg.catalog.rest import CreateTableRequest
+        from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC
+        from pyiceberg.table.metadata import new_table_metadata
+        from pyiceberg.table.sorting import UNSORTED_SORT_ORDER
+
+        # PyIceberg's model requires these keys; clients leave out the nulls.
+        body = {"location": None, "partition-spec": None, "write-order": None, **body}
+        try:
+            request = CreateTableRequest.model_validate(body)
+        except (ValidationError, ValueError) as exc:
+            raise _model_error(exc) from None
+        name = check_name(request.name, "table name")
+        if request.stage_create:
+            raise Unsupported("stage-create is not supported by this catalog")
+        state = await self._state(bucket)
+        key = ns_key(levels)
+        if key not in state["namespaces"]:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+        if name in state["tables"].get(key, {}):
+            raise AlreadyExists(f"Table already exists: {'.'.join(levels)}.{name}")
+        table_uuid = uuid.uuid4()
+        if request.location:
+            location = self._check_location(bucket, request.location.rstrip("/"))
+        else:
+            location = f"s3://{bucket}/tables/{table_uuid}"
+        try:
+            metadata = new_table_metadata(
+                schema=request.table_schema,
+                partition_spec=request.partition_spec or UNPARTITIONED_PARTITION_SPEC,
+                sort_order=request.write_order or UNSORTED_SORT_ORDER,
+                location=location,
+                properties=dict(request.properties),
+                table_uuid=table_uuid,
+            )
+        except (ValidationError, ValueError) as exc:
+            raise _model_error(exc) from None
+        metadata_location = await self._write_metadata(bucket, metadata, 0)
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            tables = state["tables"].setdefault(key, {})
+            if name in tables:
+                raise AlreadyExists(f"Table already exists: {'.'.join(levels)}.{name}")
+            tables[name] = {
+                "metadata-location": metadata_location,
+                "uuid": str(table_uuid),
+            }
+            await self._save(bucket, state)
+        return metadata_location, metadata
+
+    async def load_table(
+        self, bucket: str, levels: tuple[str, ...], name: str
+    ) -> tuple[str, TableMetadata]:
+        state = await self._state(bucket)
+        location = self._pointer(state, levels, name)
+        return location, await self._read_metadata(bucket, location)
+
+    async def commit_table(
+        self, bucket: str, levels: tuple[str, ...], name: str, body: dict[str, Any]
+    ) -> tuple[str, TableMetadata]:
+        from pydantic import ValidationError
+        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.table import CommitTableRequest
+        from pyiceberg.table.update import update_table_metadata
+
+        body = dict(body)
+        # The identifier is in the path; a body naming another table is a
+        # client bug worth refusing rather than committing to the wrong one.
+        ident = body.pop("identifier", None)
+        if ident is not None:
+            if (
+                not isinstance(ident, dict)
+                or list(ident.get("namespace") or []) != list(levels)
+                or ident.get("name") != name
+            ):
+                raise BadRequest("identifier in the body does not match the path")
+        try:
+            request = CommitTableRequest.model_validate(
+                {"identifier": {"namespace": list(levels), "name": name}, **body}
+            )
+        except (ValidationError, ValueError) as exc:
+            raise _model_error(exc) from None
+        for _ in range(COMMIT_ATTEMPTS):
+            state = await self._state(bucket)
+            base_location = self._pointer(state, levels, name)
+            base = await self._read_metadata(bucket, base_location)
+            try:
+                for requirement in request.requirements:
+                    requirement.validate(base)
+            except CommitFailedException as exc:
+                raise CommitFailed(str(exc)) from None
+            if not request.updates:
+                return base_location, base
+            try:
+                new = update_table_metadata(
+                    base, request.updates, metadata_location=base_location
+                )
+            except CommitFailedException as exc:
+                raise CommitFailed(str(exc)) from None
+            except (ValidationError, ValueError, KeyError) as exc:
+                raise _model_error(exc) from None
+            self._check_location(bucket, new.location)
+            version = _metadata_version(base_location) + 1
+            new_location = await self._write_metadata(bucket, new, version)
+            async with self._lock(bucket):
+                state = await self._state(bucket)
+                current = self._pointer(state, levels, name)
+                if current == base_location:
+                    state["tables"][ns_key(levels)][name]["metadata-location"] = (
+                        new_location
+                    )
+                    await self._save(bucket, state)
+                    return new_location, new
+            # Another commit landed first: this file is garbage; recompute
+            # against the new base (its requirements may now fail: a 409).
+            await self._delete_file(bucket, new_location)
+        raise CommitFailed(
+            f"Commit of {'.'.join(levels)}.{name} lost {COMMIT_ATTEMPTS} races in a"
+            " row; retry"
+        )
+
+    async def drop_table(
+        self, bucket: str, levels: tuple[str, ...], name: str, purge: bool
+    ) -> None:
+        """Remove the table from the catalog. With ``purge`` also delete every
+        object under the table's location (metadata, manifests, data); in a
+        versioned bucket that leaves delete markers, the old versions stay
+        until a lifecycle rule or a versioned delete removes them."""
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            location = self._pointer(state, levels, name)
+            del state["tables"][ns_key(levels)][name]
+            await self._save(bucket, state)
+        if not purge:
+            return
+        try:
+            metadata = await self._read_metadata(bucket, location)
+        except IcebergError:
+            return
+        prefix = _key_of(bucket, metadata.location).rstrip("/") + "/"
+        await self._purge_prefix(bucket, prefix)
+
+    async def rename_table(
+        self,
+        bucket: str,
+        source: tuple[tuple[str, ...], str],
+        destination: tuple[tuple[str, ...], str],
+    ) -> None:
+        """Move the pointer; the files stay where they are (the location is
+        the table's uuid, not its name)."""
+        (src_ns, src_name), (dst_ns, dst_name) = source, destination
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            entry = state["tables"].get(ns_key(src_ns), {}).get(src_name)
+            if entry is None:
+                raise NoSuchTable(
+                    f"Table does not exist: {'.'.join(src_ns)}.{src_name}"
+                )
+            if ns_key(dst_ns) not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(dst_ns)}")
+            dst_tables = state["tables"].setdefault(ns_key(dst_ns), {})
+            if dst_name in dst_tables:
+                raise AlreadyExists(
+                    f"Table already exists: {'.'.join(dst_ns)}.{dst_name}"
+                )
+            del state["tables"][ns_key(src_ns)][src_name]
+            dst_tables[dst_name] = entry
+            await self._save(bucket, state)
+
+    # --- helpers -------------------------------------------------------------
+
+    @staticmethod
+    def _pointer(state: dict[str, Any], levels: tuple[str, ...], name: str) -> str:
+        key = ns_key(levels)
+        entry = state["tables"].get(key, {}).get(name)
+        if entry is None:
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            raise NoSuchTable(f"Table does not exist: {'.'.join(levels)}.{name}")
+        return entry["metadata-location"]
+
+    @staticmethod
+    def _check_location(bucket: str, location: str) -> str:
+        if not location.startswith(f"s3://{bucket}/") or len(location) <= len(
+            f"s3://{bucket}/"
+        ):
+            raise BadRequest(
+                f"table location {location!r} must be under s3://{bucket}/ (the"
+                " table bucket)"
+            )
+        return location
+
+    async def _write_metadata(
+        self, bucket: str, metadata: TableMetadata, version: int
+    ) -> str:
+        location = (
+            f"{metadata.location.rstrip('/')}/metadata/"
+            f"{version:05d}-{uuid.uuid4()}.metadata.json"
+        )
+        data = metadata.model_dump_json().encode()
+        info = await self._bucket(bucket)
+        await self._storage.put_object(
+            storage_base.PutRequest(
+                bucket=bucket,
+                key=_key_of(bucket, location),
+                owner_id=info.owner_id,
+                content_type="application/json",
+                expected_size=len(data),
+            ),
+            _one(data),
+        )
+        self._remember(location, metadata)
+        return location
+
+    async def _read_metadata(self, bucket: str, location: str) -> TableMetadata:
+        cached = self._metadata.get(location)
+        if cached is not None:
+            self._metadata.move_to_end(location)
+            return cached
+        from pyiceberg.table.metadata import TableMetadataUtil
+
+        key = _key_of(bucket, location)
+        try:
+            reader = await self._storage.open_object(bucket, key)
+        except s3_errors.S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise NoSuchTable(
+                    f"The table's metadata file {location} is missing"
+                ) from None
+            raise
+        if reader.length > MAX_METADATA_BYTES:
+            raise TooLarge(f"metadata file {location} is too large")
+        if reader.data is not None and len(reader.data) == reader.length:
+            data = reader.data
+        else:
+            data = b"".join([chunk async for chunk in reader.stream()])
+        metadata = TableMetadataUtil.parse_raw(data.decode())
+        self._remember(location, metadata)
+        return metadata
+
+    def _remember(self, location: str, metadata: TableMetadata) -> None:
+        self._metadata[location] = metadata
+        if len(self._metadata) > METADATA_CACHE:
+            self._metadata.popitem(last=False)
+
+    async def _delete_file(self, bucket: str, location: str) -> None:
+        self._metadata.pop(location, None)
+        try:
+            await self._storage.delete_object(bucket, _key_of(bucket, location))
+        except s3_errors.S3Error:
+            LOG.warning("could not delete unused metadata file %s", location)
+
+    async def _purge_prefix(self, bucket: str, prefix: str) -> None:
+        marker = ""
+        # Bounded: each round deletes a page; a table of a million files
+        # takes a thousand rounds.
+        for _ in range(1_000_000):
+            page = await self._storage.list_objects(
+                bucket, prefix=prefix, start_after=marker
+            )
+            for info in page.objects:
+                self._metadata.pop(f"s3://{bucket}/{info.key}", None)
+                await self._storage.delete_object(bucket, info.key)
+            if not page.is_truncated or not page.objects:
+                return
+            marker = page.objects[-1].key
+
+
+def _bucket_view(bucket: str, state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": bucket,
+        "table-bucket": True,
+        "warehouse": bucket,
+        "enabled-at": int(state.get("enabled", 0) * 1000),
+    }
+
+
+def _key_of(bucket: str, location: str) -> str:
+    prefix = f"s3://{bucket}/"
+    if not location.startswith(prefix):
+        raise BadRequest(f"location {location!r} is not in the bucket {bucket!r}")
+    return location[len(prefix) :]
+
+
+def _metadata_version(location: str) -> int:
+    match = _METADATA_FILE_RE.search(location.rsplit("/", 1)[-1])
+    return int(match.group(1)) if match else -1
