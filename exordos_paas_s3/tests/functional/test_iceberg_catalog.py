@@ -234,6 +234,34 @@ def test_stale_commit_is_a_409(gateway, catalog, table_bucket, caplog):
     assert catalog.load_table("c.t").properties["stale"] == "yes"
 
 
+def test_concurrent_appends_lose_no_snapshot(gateway, table_bucket):
+    import concurrent.futures
+
+    setup = _catalog(gateway, table_bucket)
+    setup.create_namespace("conc")
+    setup.create_table("conc.t", schema=SCHEMA)
+    writers, rounds = 3, 2
+
+    def writer(w: int) -> None:
+        # Each writer its own catalog (its own HTTP session), as separate
+        # processes would have.
+        table = _catalog(gateway, table_bucket).load_table("conc.t")
+        for r in range(rounds):
+            row = {"id": [w * 100 + r], "name": [f"w{w}r{r}"]}
+            table.append(pa.table(row, schema=SCHEMA))
+
+    with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+        for future in [pool.submit(writer, w) for w in range(writers)]:
+            future.result()
+    table = setup.load_table("conc.t")
+    assert len(table.metadata.snapshots) == writers * rounds
+    ids = sorted(table.scan().to_arrow().column("id").to_pylist())
+    assert ids == sorted(w * 100 + r for w in range(writers) for r in range(rounds))
+    # The snapshots form one chain: each commit built on the one before.
+    parents = [s.parent_snapshot_id for s in table.metadata.snapshots]
+    assert parents[0] is None and len(set(parents)) == len(parents)
+
+
 def test_pyarrow_reads_the_data_files_through_the_gateway(gateway, catalog):
     from pyarrow import fs
     from pyarrow import parquet as pq
