@@ -125,9 +125,7 @@ def main() -> None:
         measure(
             "append",
             args.appends,
-            lambda i: table.append(
-                pa.table({"id": [i], "name": ["y"]}, schema=SCHEMA)
-            ),
+            lambda i: table.append(pa.table({"id": [i], "name": ["y"]}, schema=SCHEMA)),
         )
     finally:
         gw.stop()
