@@ -114,10 +114,6 @@ class MethodNotAllowed(IcebergError):
     status, type = 405, "MethodNotAllowedException"
 
 
-class Unsupported(IcebergError):
-    status, type = 406, "UnsupportedOperationException"
-
-
 class AlreadyExists(IcebergError):
     status, type = 409, "AlreadyExistsException"
 
@@ -383,7 +379,7 @@ class Catalog:
 
     async def create_table(
         self, bucket: str, levels: tuple[str, ...], body: dict[str, Any]
-    ) -> tuple[str, TableMetadata]:
+    ) -> tuple[str | None, TableMetadata]:
         from pydantic import ValidationError
         from pyiceberg.catalog.rest import CreateTableRequest
         from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC
@@ -397,8 +393,6 @@ class Catalog:
         except (ValidationError, ValueError) as exc:
             raise _model_error(exc) from None
         name = check_name(request.name, "table name")
-        if request.stage_create:
-            raise Unsupported("stage-create is not supported by this catalog")
         state = await self._state(bucket)
         key = ns_key(levels)
         if key not in state["namespaces"]:
@@ -421,6 +415,10 @@ class Catalog:
             )
         except (ValidationError, ValueError) as exc:
             raise _model_error(exc) from None
+        if request.stage_create:
+            # A create transaction: nothing is written or registered until
+            # its commit (an assert-create commit, see commit_table).
+            return None, metadata
         metadata_location = await self._write_metadata(bucket, metadata, 0)
         async with self._lock(bucket):
             state = await self._state(bucket)
@@ -449,7 +447,7 @@ class Catalog:
         from pydantic import ValidationError
         from pyiceberg.exceptions import CommitFailedException
         from pyiceberg.table import CommitTableRequest
-        from pyiceberg.table.update import update_table_metadata
+        from pyiceberg.table.update import AssertCreate, update_table_metadata
 
         body = dict(body)
         # The identifier is in the path; a body naming another table is a
@@ -468,8 +466,11 @@ class Catalog:
             )
         except (ValidationError, ValueError) as exc:
             raise _model_error(exc) from None
+        creates = any(isinstance(r, AssertCreate) for r in request.requirements)
         for _ in range(COMMIT_ATTEMPTS):
             state = await self._state(bucket)
+            if creates and name not in state["tables"].get(ns_key(levels), {}):
+                return await self._commit_create(bucket, levels, name, request)
             base_location = self._pointer(state, levels, name)
             base = await self._read_metadata(bucket, base_location)
             try:
@@ -488,6 +489,7 @@ class Catalog:
             except (ValidationError, ValueError, KeyError) as exc:
                 raise _model_error(exc) from None
             self._check_location(bucket, new.location)
+            _check_snapshots(request.updates, new.location)
             version = _metadata_version(base_location) + 1
             new_location = await self._write_metadata(bucket, new, version)
             async with self._lock(bucket):
@@ -506,6 +508,51 @@ class Catalog:
             f"Commit of {'.'.join(levels)}.{name} lost {COMMIT_ATTEMPTS} races in a"
             " row; retry"
         )
+
+    async def _commit_create(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        name: str,
+        request: Any,
+    ) -> tuple[str, TableMetadata]:
+        """The commit of a create transaction (staged create): the updates
+        build the table from empty metadata, as PyIceberg's own catalogs do."""
+        from pydantic import ValidationError
+        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.schema import Schema
+        from pyiceberg.table.metadata import TableMetadataV1
+        from pyiceberg.table.update import update_table_metadata
+
+        key = ns_key(levels)
+        try:
+            for requirement in request.requirements:
+                requirement.validate(None)
+            empty = TableMetadataV1.model_construct(last_column_id=-1, schema=Schema())
+            metadata = update_table_metadata(
+                empty, request.updates, enforce_validation=True
+            )
+        except CommitFailedException as exc:
+            raise CommitFailed(str(exc)) from None
+        except (ValidationError, ValueError, KeyError, AttributeError) as exc:
+            raise _model_error(exc) from None
+        self._check_location(bucket, metadata.location)
+        _check_snapshots(request.updates, metadata.location)
+        metadata_location = await self._write_metadata(bucket, metadata, 0)
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            tables = state["tables"].setdefault(key, {})
+            if name in tables:
+                await self._delete_file(bucket, metadata_location)
+                raise CommitFailed(f"Table already exists: {'.'.join(levels)}.{name}")
+            tables[name] = {
+                "metadata-location": metadata_location,
+                "uuid": str(metadata.table_uuid),
+            }
+            await self._save(bucket, state)
+        return metadata_location, metadata
 
     async def drop_table(
         self, bucket: str, levels: tuple[str, ...], name: str, purge: bool
@@ -661,6 +708,24 @@ def _bucket_view(bucket: str, state: dict[str, Any]) -> dict[str, Any]:
         "warehouse": bucket,
         "enabled-at": int(state.get("enabled", 0) * 1000),
     }
+
+
+def _check_snapshots(updates: Any, location: str) -> None:
+    """A new snapshot's manifest list must be a file of this table: a commit
+    cannot make readers of the table fetch files of another table or
+    bucket. (Checking the data files named inside the manifests needs the
+    Avro files read: a later step.)"""
+    from pyiceberg.table.update import AddSnapshotUpdate
+
+    root = location.rstrip("/") + "/"
+    for update in updates:
+        if isinstance(update, AddSnapshotUpdate):
+            manifest_list = update.snapshot.manifest_list
+            if not manifest_list.startswith(root):
+                raise BadRequest(
+                    f"snapshot {update.snapshot.snapshot_id}: manifest list"
+                    f" {manifest_list!r} is outside the table location {root}"
+                )
 
 
 def _key_of(bucket: str, location: str) -> str:

@@ -124,16 +124,19 @@ def _no_content() -> Response:
     return Response(status=204)
 
 
-def _table_result(location: str, metadata: TableMetadata) -> Response:
+def _table_result(location: str | None, metadata: TableMetadata) -> Response:
     # The metadata goes out exactly as PyIceberg serializes it (aliases, no
-    # nulls), spliced in to avoid parsing it back.
-    body = (
-        b'{"metadata-location":'
-        + orjson.dumps(location)
-        + b',"metadata":'
-        + metadata.model_dump_json().encode()
-        + b',"config":{}}'
+    # nulls), spliced in to avoid parsing it back. A staged create has no
+    # location yet: the key is left out.
+    head = (
+        b"{"
+        if location is None
+        else b'{"metadata-location":' + orjson.dumps(location) + b","
     )
+    body = (
+        head + b'"metadata":' + metadata.model_dump_json().encode() + b',"config":{}}'
+    )
+
     return Response(status=200, headers={"content-type": _JSON}, body=body)
 
 

@@ -234,6 +234,57 @@ def test_stale_commit_is_a_409(gateway, catalog, table_bucket, caplog):
     assert catalog.load_table("c.t").properties["stale"] == "yes"
 
 
+def test_create_table_transaction_stages_then_commits(gateway, catalog):
+    catalog.create_namespace("tx")
+    txn = catalog.create_table_transaction("tx.t", schema=SCHEMA)
+    rival = catalog.create_table_transaction("tx.t", schema=SCHEMA)
+    # Staged: nothing registered until the commit.
+    assert not catalog.table_exists("tx.t")
+    txn.append(pa.table({"id": [1, 2], "name": ["a", "b"]}, schema=SCHEMA))
+    txn.commit_transaction()
+    table = catalog.load_table("tx.t")
+    assert len(table.metadata.snapshots) == 1
+    assert table.metadata_location.split("/")[-1].startswith("00000-")
+    assert sorted(table.scan().to_arrow().column("id").to_pylist()) == [1, 2]
+    # The rival staged before the table existed: its commit is a conflict.
+    with pytest.raises(ice_exc.CommitFailedException):
+        rival.commit_transaction()
+    # Staging once the table exists is refused at once.
+    with pytest.raises(ice_exc.TableAlreadyExistsError):
+        catalog.create_table_transaction("tx.t", schema=SCHEMA)
+    assert catalog.load_table("tx.t").metadata_location == table.metadata_location
+
+
+def test_snapshot_outside_the_table_location_is_refused(gateway, catalog, table_bucket):
+    catalog.create_namespace("out")
+    table = catalog.create_table("out.t", schema=SCHEMA)
+    snapshot = {
+        "snapshot-id": 12345,
+        "sequence-number": 1,
+        "timestamp-ms": 1700000000000,
+        "summary": {"operation": "append"},
+        "schema-id": 0,
+    }
+    path = f"/iceberg/v1/{table_bucket}/namespaces/out/tables/t"
+    for manifest_list in (
+        "s3://another-bucket/x/snap.avro",
+        f"s3://{table_bucket}/tables/other-table/metadata/snap.avro",
+        table.metadata.location + "-sibling/metadata/snap.avro",
+    ):
+        body = {
+            "updates": [
+                {
+                    "action": "add-snapshot",
+                    "snapshot": {**snapshot, "manifest-list": manifest_list},
+                }
+            ]
+        }
+        r = _signed(gateway, "POST", path, body)
+        assert r.status_code == 400, (manifest_list, r.text)
+        assert "outside the table location" in _error(r)["message"]
+    assert catalog.load_table("out.t").metadata.snapshots == []
+
+
 def test_concurrent_appends_lose_no_snapshot(gateway, table_bucket):
     import concurrent.futures
 
