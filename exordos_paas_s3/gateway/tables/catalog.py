@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from exordos_paas_s3.gateway import errors as s3_errors
+from exordos_paas_s3.gateway import quota
 from exordos_paas_s3.gateway.storage import base as storage_base
 
 if TYPE_CHECKING:
@@ -634,6 +635,12 @@ class Catalog:
         )
         data = metadata.model_dump_json().encode()
         info = await self._bucket(bucket)
+        # Metadata files count against the bucket's quota like any object
+        # (QuotaExceeded, a 403); the bucket's default encryption applies
+        # below (EncryptingStorage), as for an S3 PUT without SSE headers.
+        within_quota = await quota.prepare(self._storage, info, None)
+        if within_quota is not None:
+            within_quota(len(data))
         await self._storage.put_object(
             storage_base.PutRequest(
                 bucket=bucket,

@@ -285,6 +285,29 @@ def test_snapshot_outside_the_table_location_is_refused(gateway, catalog, table_
     assert catalog.load_table("out.t").metadata.snapshots == []
 
 
+def test_metadata_files_take_the_bucket_encryption_and_quota(gateway, s3, bucket):
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+            ]
+        },
+    )
+    assert _signed(gateway, "PUT", f"/iceberg/v1/buckets/{bucket}").status_code == 200
+    catalog = _catalog(gateway, bucket)
+    catalog.create_namespace("enc")
+    table = catalog.create_table("enc.t", schema=SCHEMA)
+    key = table.metadata_location.split("/", 3)[3]
+    assert s3.head_object(Bucket=bucket, Key=key)["ServerSideEncryption"] == "AES256"
+    # A quota smaller than what is stored: the next metadata file is refused.
+    admin = Admin(gateway)
+    admin.call("PUT", f"/v1/buckets/{bucket}", {"quota_bytes": 100})
+    with pytest.raises(ice_exc.ForbiddenError, match="QuotaExceeded"):
+        catalog.create_table("enc.t2", schema=SCHEMA)
+    assert not catalog.table_exists("enc.t2")
+
+
 def test_concurrent_appends_lose_no_snapshot(gateway, table_bucket):
     import concurrent.futures
 
