@@ -435,6 +435,46 @@ class Catalog:
             await self._save(bucket, state)
         return metadata_location, metadata
 
+    async def register_table(
+        self, bucket: str, levels: tuple[str, ...], body: dict[str, Any]
+    ) -> tuple[str, TableMetadata]:
+        """Point a new table (or, with ``overwrite``, an existing one) at an
+        existing metadata file of this bucket."""
+        name = check_name(body.get("name"), "table name")
+        location = body.get("metadata-location")
+        if not isinstance(location, str) or not location.endswith(".json"):
+            raise BadRequest("metadata-location must name a metadata JSON file")
+        self._check_location(bucket, location)
+        overwrite = body.get("overwrite", False)
+        if not isinstance(overwrite, bool):
+            raise BadRequest("overwrite must be a boolean")
+        try:
+            metadata = await self._read_metadata(bucket, location)
+        except NoSuchTable:
+            raise BadRequest(f"metadata file {location} does not exist") from None
+        except (ValueError, KeyError) as exc:
+            raise _model_error(exc) from None
+        self._check_location(bucket, metadata.location)
+        if not location.startswith(metadata.location.rstrip("/") + "/"):
+            raise BadRequest(
+                f"metadata file {location} is not under the table location"
+                f" {metadata.location}"
+            )
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            key = ns_key(levels)
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            tables = state["tables"].setdefault(key, {})
+            if name in tables and not overwrite:
+                raise AlreadyExists(f"Table already exists: {'.'.join(levels)}.{name}")
+            tables[name] = {
+                "metadata-location": location,
+                "uuid": str(metadata.table_uuid),
+            }
+            await self._save(bucket, state)
+        return location, metadata
+
     async def load_table(
         self, bucket: str, levels: tuple[str, ...], name: str
     ) -> tuple[str, TableMetadata]:

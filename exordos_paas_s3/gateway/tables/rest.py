@@ -29,7 +29,8 @@ Routes (``{prefix}`` is the table bucket's name):
 - ``GET|POST /{prefix}/namespaces``, ``GET|HEAD|DELETE
   /{prefix}/namespaces/{ns}``, ``POST /{prefix}/namespaces/{ns}/properties``
 - ``GET|POST /{prefix}/namespaces/{ns}/tables``, ``GET|HEAD|POST|DELETE
-  /{prefix}/namespaces/{ns}/tables/{table}``, ``POST /{prefix}/tables/rename``
+  /{prefix}/namespaces/{ns}/tables/{table}``, ``POST
+  /{prefix}/namespaces/{ns}/register``, ``POST /{prefix}/tables/rename``
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ ENDPOINTS = (
     "POST /v1/{prefix}/namespaces/{namespace}/properties",
     "GET /v1/{prefix}/namespaces/{namespace}/tables",
     "POST /v1/{prefix}/namespaces/{namespace}/tables",
+    "POST /v1/{prefix}/namespaces/{namespace}/register",
     "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}",
@@ -291,6 +293,9 @@ class CatalogApi:
                 return await self._properties(req, bucket, levels, body)
             if tail == ["tables"]:
                 return await self._tables(req, bucket, levels, body)
+            if tail == ["register"]:
+                self._allow(method, "POST")
+                return await self._register(req, bucket, levels, body)
             if len(tail) == 2 and tail[0] == "tables":
                 name = cat.check_name(tail[1], "table name")
                 return await self._table(req, bucket, levels, name, body)
@@ -453,6 +458,17 @@ class CatalogApi:
                 purge = v
         await self.catalog.drop_table(bucket, levels, name, _bool(purge))
         return _no_content()
+
+    async def _register(
+        self, req: Request, bucket: str, levels: tuple[str, ...], body: bytes
+    ) -> Response:
+        obj = self._json_body(body)
+        name = cat.check_name(obj.get("name"), "table name")
+        await self._authorize(
+            req, Op.TablesCreateTable, bucket, cat.table_resource(levels, name)
+        )
+        location, metadata = await self.catalog.register_table(bucket, levels, obj)
+        return _table_result(location, metadata)
 
     async def _rename(self, req: Request, bucket: str, body: bytes) -> Response:
         obj = self._json_body(body)

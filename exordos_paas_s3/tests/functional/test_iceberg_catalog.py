@@ -125,7 +125,7 @@ def test_config_names_the_prefix_and_exactly_the_served_routes(gateway, table_bu
     assert "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}" in endpoints
     # Nothing this slice does not serve (views, credentials, register).
     assert not [e for e in endpoints if "views" in e or "credentials" in e]
-    assert not [e for e in endpoints if "register" in e]
+    assert not [e for e in endpoints if "register-view" in e]
     r = _signed(gateway, "GET", "/iceberg/v1/config")
     assert r.status_code == 400 and "warehouse" in _error(r)["message"]
 
@@ -406,6 +406,34 @@ def test_rename_table(gateway, catalog):
     assert catalog.load_table("r2.new").scan().to_arrow().num_rows == 1
     with pytest.raises(ice_exc.NoSuchTableError):
         catalog.rename_table("r1.old", "r2.other")
+
+
+def test_register_an_existing_metadata_file(gateway, catalog, table_bucket):
+    catalog.create_namespace("reg")
+    table = catalog.create_table("reg.src", schema=SCHEMA)
+    table.append(pa.table({"id": [5], "name": ["e"]}, schema=SCHEMA))
+    location = catalog.load_table("reg.src").metadata_location
+    catalog.drop_table("reg.src")  # files stay
+    registered = catalog.register_table("reg.back", location)
+    assert registered.metadata_location == location
+    assert catalog.load_table("reg.back").scan().to_arrow().num_rows == 1
+    with pytest.raises(ice_exc.TableAlreadyExistsError):
+        catalog.register_table("reg.back", location)
+    path = f"/iceberg/v1/{table_bucket}/namespaces/reg/register"
+    for body in (
+        {"name": "x", "metadata-location": "s3://elsewhere/m/00000-a.metadata.json"},
+        {
+            "name": "x",
+            "metadata-location": location.rsplit("/", 1)[0]
+            + f"/09999-{uuid.uuid4()}.metadata.json",
+        },
+        {"name": "x"},
+        {"name": "x", "metadata-location": location, "overwrite": "yes"},
+    ):
+        r = _signed(gateway, "POST", path, body)
+        assert r.status_code == 400, (body, r.text)
+        _error(r)
+    assert catalog.list_tables("reg") == [("reg", "back")]
 
 
 # --- bad input --------------------------------------------------------------------
