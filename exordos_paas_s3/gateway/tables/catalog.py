@@ -53,6 +53,7 @@ import orjson
 from exordos_paas_s3.gateway import errors as s3_errors
 from exordos_paas_s3.gateway import quota
 from exordos_paas_s3.gateway.storage import base as storage_base
+from exordos_paas_s3.gateway.tables import manifests
 
 if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
@@ -213,6 +214,9 @@ class Catalog:
         self._storage = storage
         self._locks: dict[str, asyncio.Lock] = {}
         self._metadata: collections.OrderedDict[str, TableMetadata] = (
+            collections.OrderedDict()
+        )
+        self._manifest_lists: collections.OrderedDict[str, list[Any]] = (
             collections.OrderedDict()
         )
 
@@ -530,7 +534,7 @@ class Catalog:
             except (ValidationError, ValueError, KeyError) as exc:
                 raise _model_error(exc) from None
             self._check_location(bucket, new.location)
-            _check_snapshots(request.updates, new.location)
+            await self._check_snapshots(bucket, request.updates, new)
             version = _metadata_version(base_location) + 1
             new_location = await self._write_metadata(bucket, new, version)
             async with self._lock(bucket):
@@ -578,7 +582,7 @@ class Catalog:
         except (ValidationError, ValueError, KeyError, AttributeError) as exc:
             raise _model_error(exc) from None
         self._check_location(bucket, metadata.location)
-        _check_snapshots(request.updates, metadata.location)
+        await self._check_snapshots(bucket, request.updates, metadata)
         metadata_location = await self._write_metadata(bucket, metadata, 0)
         async with self._lock(bucket):
             state = await self._state(bucket)
@@ -701,24 +705,102 @@ class Catalog:
             return cached
         from pyiceberg.table.metadata import TableMetadataUtil
 
-        key = _key_of(bucket, location)
-        try:
-            reader = await self._storage.open_object(bucket, key)
-        except s3_errors.S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise NoSuchTable(
-                    f"The table's metadata file {location} is missing"
-                ) from None
-            raise
-        if reader.length > MAX_METADATA_BYTES:
-            raise TooLarge(f"metadata file {location} is too large")
-        if reader.data is not None and len(reader.data) == reader.length:
-            data = reader.data
-        else:
-            data = b"".join([chunk async for chunk in reader.stream()])
+        data = await self._read_file(bucket, location)
+        if data is None:
+            raise NoSuchTable(f"The table's metadata file {location} is missing")
         metadata = TableMetadataUtil.parse_raw(data.decode())
         self._remember(location, metadata)
         return metadata
+
+    async def _read_file(self, bucket: str, location: str) -> bytes | None:
+        """A (metadata, manifest list, manifest) file's bytes; None if absent."""
+        try:
+            reader = await self._storage.open_object(bucket, _key_of(bucket, location))
+        except s3_errors.S3Error as exc:
+            if exc.code == "NoSuchKey":
+                return None
+            raise
+        if reader.length > MAX_METADATA_BYTES:
+            raise TooLarge(f"file {location} is too large for the catalog to read")
+        if reader.data is not None and len(reader.data) == reader.length:
+            return reader.data
+        return b"".join([chunk async for chunk in reader.stream()])
+
+    async def _manifest_files(self, bucket: str, location: str) -> list[Any]:
+        """The manifests of a manifest list (parsed once: files never change)."""
+        cached = self._manifest_lists.get(location)
+        if cached is not None:
+            self._manifest_lists.move_to_end(location)
+            return cached
+        data = await self._read_file(bucket, location)
+        if data is None:
+            raise BadRequest(f"manifest list {location} does not exist")
+        try:
+            files = await asyncio.to_thread(manifests.manifest_files, location, data)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the client's
+            raise BadRequest(f"manifest list {location} is unreadable: {exc}") from None
+        self._manifest_lists[location] = files
+        if len(self._manifest_lists) > METADATA_CACHE:
+            self._manifest_lists.popitem(last=False)
+        return files
+
+    async def _check_snapshots(
+        self, bucket: str, updates: Any, metadata: TableMetadata
+    ) -> None:
+        """Every file a commit's new snapshots add must be a file of this
+        table: a commit cannot make the table's readers fetch another table's
+        or bucket's files. The manifest list and each manifest must be under
+        the table location; so must every file named in a manifest the parent
+        snapshot did not already have (the ones this commit brings)."""
+        from pyiceberg.table.update import AddSnapshotUpdate
+
+        root = metadata.location.rstrip("/") + "/"
+        for update in updates:
+            if not isinstance(update, AddSnapshotUpdate):
+                continue
+            snapshot = update.snapshot
+            where = f"snapshot {snapshot.snapshot_id}"
+            if not snapshot.manifest_list.startswith(root):
+                raise BadRequest(
+                    f"{where}: manifest list {snapshot.manifest_list!r} is outside"
+                    f" the table location {root}"
+                )
+            known: set[str] = set()
+            if snapshot.parent_snapshot_id is not None:
+                parent = metadata.snapshot_by_id(snapshot.parent_snapshot_id)
+                if parent is not None and parent.manifest_list.startswith(root):
+                    known = {
+                        m.manifest_path
+                        for m in await self._manifest_files(
+                            bucket, parent.manifest_list
+                        )
+                    }
+            for manifest in await self._manifest_files(bucket, snapshot.manifest_list):
+                path = manifest.manifest_path
+                if not path.startswith(root):
+                    raise BadRequest(
+                        f"{where}: manifest {path!r} is outside the table location"
+                        f" {root}"
+                    )
+                if path in known:
+                    continue
+                data = await self._read_file(bucket, path)
+                if data is None:
+                    raise BadRequest(f"{where}: manifest {path} does not exist")
+                try:
+                    files = await asyncio.to_thread(
+                        manifests.entry_paths, manifest, data
+                    )
+                except Exception as exc:  # noqa: BLE001 - the client's file
+                    raise BadRequest(
+                        f"{where}: manifest {path} is unreadable: {exc}"
+                    ) from None
+                for file_path in files:
+                    if not file_path.startswith(root):
+                        raise BadRequest(
+                            f"{where}: file {file_path!r} is outside the table"
+                            f" location {root}"
+                        )
 
     def _remember(self, location: str, metadata: TableMetadata) -> None:
         self._metadata[location] = metadata
@@ -755,24 +837,6 @@ def _bucket_view(bucket: str, state: dict[str, Any]) -> dict[str, Any]:
         "warehouse": bucket,
         "enabled-at": int(state.get("enabled", 0) * 1000),
     }
-
-
-def _check_snapshots(updates: Any, location: str) -> None:
-    """A new snapshot's manifest list must be a file of this table: a commit
-    cannot make readers of the table fetch files of another table or
-    bucket. (Checking the data files named inside the manifests needs the
-    Avro files read: a later step.)"""
-    from pyiceberg.table.update import AddSnapshotUpdate
-
-    root = location.rstrip("/") + "/"
-    for update in updates:
-        if isinstance(update, AddSnapshotUpdate):
-            manifest_list = update.snapshot.manifest_list
-            if not manifest_list.startswith(root):
-                raise BadRequest(
-                    f"snapshot {update.snapshot.snapshot_id}: manifest list"
-                    f" {manifest_list!r} is outside the table location {root}"
-                )
 
 
 def _key_of(bucket: str, location: str) -> str:

@@ -308,6 +308,42 @@ def test_metadata_files_take_the_bucket_encryption_and_quota(gateway, s3, bucket
     assert not catalog.table_exists("enc.t2")
 
 
+def test_a_commit_adding_files_outside_the_table_is_refused(
+    gateway, catalog, table_bucket
+):
+    from pyarrow import fs
+    from pyarrow import parquet as pq
+
+    s3fs = fs.S3FileSystem(
+        access_key=gateway.access_key,
+        secret_key=gateway.secret_key,
+        endpoint_override=gateway.endpoint,
+        region=gateway.region,
+    )
+    catalog.create_namespace("files")
+    table = catalog.create_table("files.t", schema=SCHEMA)
+    other = catalog.create_table("files.other", schema=SCHEMA)
+    rows = pa.table({"id": [1], "name": ["x"]}, schema=SCHEMA)
+    table.append(rows)
+    outside = [
+        f"{table_bucket}/elsewhere/x.parquet",
+        other.metadata.location[len("s3://") :] + "/data/y.parquet",
+        table.metadata.location[len("s3://") :] + "-sibling/data/z.parquet",
+    ]
+    for path in outside:
+        pq.write_table(rows, path, filesystem=s3fs)
+        # PyIceberg writes a manifest naming the file; the commit is refused.
+        with pytest.raises(ice_exc.BadRequestError, match="outside the table"):
+            catalog.load_table("files.t").add_files([f"s3://{path}"])
+    # A file inside the table location is fine.
+    inside = table.metadata.location[len("s3://") :] + "/data/ok.parquet"
+    pq.write_table(rows, inside, filesystem=s3fs)
+    catalog.load_table("files.t").add_files([f"s3://{inside}"])
+    current = catalog.load_table("files.t")
+    assert len(current.metadata.snapshots) == 2
+    assert current.scan().to_arrow().num_rows == 2
+
+
 def test_concurrent_appends_lose_no_snapshot(gateway, table_bucket):
     import concurrent.futures
 
