@@ -183,6 +183,24 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+def _client_errors() -> tuple[type[Exception], ...]:
+    """What PyIceberg raises for a request that cannot apply (a 400): pydantic
+    validation, its own validation errors, and the plain errors its update
+    functions raise for ids that do not exist."""
+    from pyiceberg import exceptions as ice
+
+    return (
+        ValueError,  # includes pydantic's ValidationError
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        ice.ValidationError,
+        ice.ValidationException,
+        ice.ResolveError,
+    )
+
+
 def _model_error(exc: Exception) -> BadRequest:
     """A pydantic ValidationError or ValueError as a readable 400."""
     text = str(exc)
@@ -418,7 +436,7 @@ class Catalog:
                 properties=dict(request.properties),
                 table_uuid=table_uuid,
             )
-        except (ValidationError, ValueError) as exc:
+        except _client_errors() as exc:
             raise _model_error(exc) from None
         if request.stage_create:
             # A create transaction: nothing is written or registered until
@@ -531,7 +549,7 @@ class Catalog:
                 )
             except CommitFailedException as exc:
                 raise CommitFailed(str(exc)) from None
-            except (ValidationError, ValueError, KeyError) as exc:
+            except _client_errors() as exc:
                 raise _model_error(exc) from None
             self._check_location(bucket, new.location)
             await self._check_snapshots(bucket, request.updates, new)
@@ -563,7 +581,6 @@ class Catalog:
     ) -> tuple[str, TableMetadata]:
         """The commit of a create transaction (staged create): the updates
         build the table from empty metadata, as PyIceberg's own catalogs do."""
-        from pydantic import ValidationError
         from pyiceberg.exceptions import CommitFailedException
         from pyiceberg.schema import Schema
         from pyiceberg.table.metadata import TableMetadataV1
@@ -579,7 +596,7 @@ class Catalog:
             )
         except CommitFailedException as exc:
             raise CommitFailed(str(exc)) from None
-        except (ValidationError, ValueError, KeyError, AttributeError) as exc:
+        except _client_errors() as exc:
             raise _model_error(exc) from None
         self._check_location(bucket, metadata.location)
         await self._check_snapshots(bucket, request.updates, metadata)

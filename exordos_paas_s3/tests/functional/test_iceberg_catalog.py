@@ -541,6 +541,78 @@ def test_malformed_requests_are_400(gateway, catalog, table_bucket):
             base + "/bad/tables/t",
             {"updates": [{"action": "set-location", "location": "s3://elsewhere/x"}]},
         ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"updates": [{"action": "set-current-schema", "schema-id": 99}]},
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"updates": [{"action": "set-default-spec", "spec-id": 42}]},
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"updates": [{"action": "set-default-sort-order", "sort-order-id": 7}]},
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"updates": [{"action": "upgrade-format-version", "format-version": 1}]},
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"updates": [{"action": "upgrade-format-version", "format-version": 99}]},
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {
+                "updates": [
+                    {
+                        "action": "set-snapshot-ref",
+                        "ref-name": "main",
+                        "type": "branch",
+                        "snapshot-id": 424242,
+                    }
+                ]
+            },
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {
+                "updates": [
+                    {
+                        "action": "add-schema",
+                        "schema": {
+                            "type": "struct",
+                            "fields": [
+                                {
+                                    "id": 1,
+                                    "name": "x",
+                                    "type": "no-such-type",
+                                    "required": False,
+                                }
+                            ],
+                        },
+                    }
+                ]
+            },
+        ),
+        ("POST", base + "/bad/tables/t", {"updates": "not a list"}),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"requirements": [{"type": "assert-nothing"}]},
+        ),
+        (
+            "POST",
+            base + "/bad/tables/t",
+            {"identifier": {"namespace": ["bad"], "name": "other"}},
+        ),
         ("POST", base + "/bad/properties", {"removals": "a"}),
         ("GET", base + "?pageSize=abc", None),
         ("DELETE", base + "/bad/tables/t?purgeRequested=maybe", None),
