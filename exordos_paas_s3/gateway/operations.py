@@ -188,5 +188,6 @@ class Operation(enum.Enum):
     TablesListTables = ("s3tables:ListTables", _B)
     TablesCreateTable = ("s3tables:CreateTable", _B)
     TablesGetTable = ("s3tables:GetTable", _B)
+    TablesGetTableMetadataLocation = ("s3tables:GetTableMetadataLocation", _B)
     TablesUpdateTable = ("s3tables:UpdateTableMetadataLocation", _B)
     TablesDeleteTable = ("s3tables:DeleteTable", _B)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import logging
 import re
 import time
@@ -571,6 +572,94 @@ class Catalog:
             f"Commit of {'.'.join(levels)}.{name} lost {COMMIT_ATTEMPTS} races in a"
             " row; retry"
         )
+
+    # --- refs and the pointer (seed 000's extensions) --------------------------
+
+    async def list_refs(
+        self, bucket: str, levels: tuple[str, ...], name: str
+    ) -> dict[str, Any]:
+        _, metadata = await self.load_table(bucket, levels, name)
+        return {
+            ref: orjson.loads(value.model_dump_json())
+            for ref, value in sorted(metadata.refs.items())
+        }
+
+    async def set_ref(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        name: str,
+        ref: str,
+        body: dict[str, Any],
+    ) -> tuple[str, TableMetadata]:
+        """Create or replace a branch or tag: one set-snapshot-ref commit."""
+        check_name(ref, "ref name")
+        fields: dict[str, Any] = {
+            k: body[k]
+            for k in (
+                "snapshot-id",
+                "type",
+                "min-snapshots-to-keep",
+                "max-snapshot-age-ms",
+                "max-ref-age-ms",
+            )
+            if k in body
+        }
+        unknown = sorted(set(body) - set(fields))
+        if unknown:
+            raise BadRequest(f"unknown ref fields: {unknown}")
+        fields.setdefault("type", "branch")
+        update: dict[str, Any] = {"action": "set-snapshot-ref", "ref-name": ref}
+        update.update(fields)
+        return await self.commit_table(bucket, levels, name, {"updates": [update]})
+
+    async def remove_ref(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        name: str,
+        ref: str,
+        force: bool,
+    ) -> tuple[str, TableMetadata]:
+        """Delete a branch or tag. ``main`` never; a ref with an explicit
+        retention policy only with ``force`` (its retention is a promise
+        someone made)."""
+        if ref == "main":
+            raise BadRequest("the main branch cannot be deleted")
+        _, metadata = await self.load_table(bucket, levels, name)
+        current = metadata.refs.get(ref)
+        if current is None:
+            raise NotFound(f"Ref does not exist: {ref}")
+        retained = (
+            current.min_snapshots_to_keep is not None
+            or current.max_snapshot_age_ms is not None
+            or current.max_ref_age_ms is not None
+        )
+        if retained and not force:
+            raise BadRequest(
+                f"ref {ref} has an explicit retention policy; delete it with"
+                ' {"force": true}'
+            )
+        body = {
+            "requirements": [
+                {
+                    "type": "assert-ref-snapshot-id",
+                    "ref": ref,
+                    "snapshot-id": current.snapshot_id,
+                }
+            ],
+            "updates": [{"action": "remove-snapshot-ref", "ref-name": ref}],
+        }
+        return await self.commit_table(bucket, levels, name, body)
+
+    async def metadata_location(
+        self, bucket: str, levels: tuple[str, ...], name: str
+    ) -> dict[str, str]:
+        """The table's pointer and a token that changes with every commit."""
+        state = await self._state(bucket)
+        location = self._pointer(state, levels, name)
+        token = hashlib.sha256(location.encode()).hexdigest()[:32]
+        return {"metadata-location": location, "version-token": token}
 
     async def _commit_create(
         self,

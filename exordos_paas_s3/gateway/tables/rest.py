@@ -31,6 +31,8 @@ Routes (``{prefix}`` is the table bucket's name):
 - ``GET|POST /{prefix}/namespaces/{ns}/tables``, ``GET|HEAD|POST|DELETE
   /{prefix}/namespaces/{ns}/tables/{table}``, ``POST
   /{prefix}/namespaces/{ns}/register``, ``POST /{prefix}/tables/rename``
+- seed 000's extensions: ``GET .../tables/{table}/refs``, ``PUT|DELETE
+  .../tables/{table}/refs/{ref}``, ``GET .../tables/{table}/metadata-location``
 """
 
 from __future__ import annotations
@@ -296,9 +298,21 @@ class CatalogApi:
             if tail == ["register"]:
                 self._allow(method, "POST")
                 return await self._register(req, bucket, levels, body)
-            if len(tail) == 2 and tail[0] == "tables":
+            if len(tail) >= 2 and tail[0] == "tables":
                 name = cat.check_name(tail[1], "table name")
-                return await self._table(req, bucket, levels, name, body)
+                if len(tail) == 2:
+                    return await self._table(req, bucket, levels, name, body)
+                extension = tail[2:]
+                if extension == ["metadata-location"]:
+                    self._allow(method, "GET")
+                    return await self._pointer(req, bucket, levels, name)
+                if extension == ["refs"]:
+                    self._allow(method, "GET")
+                    return await self._refs(req, bucket, levels, name)
+                if len(extension) == 2 and extension[0] == "refs":
+                    return await self._ref(
+                        req, bucket, levels, name, extension[1], body
+                    )
         if rest == ["tables", "rename"]:
             self._allow(method, "POST")
             return await self._rename(req, bucket, body)
@@ -457,6 +471,61 @@ class CatalogApi:
             if k.lower() == "purgerequested":
                 purge = v
         await self.catalog.drop_table(bucket, levels, name, _bool(purge))
+        return _no_content()
+
+    # --- refs and the pointer (seed 000's extensions; not Iceberg spec
+    # routes, so not in ENDPOINTS) --------------------------------------------
+
+    async def _pointer(
+        self, req: Request, bucket: str, levels: tuple[str, ...], name: str
+    ) -> Response:
+        await self._authorize(
+            req,
+            Op.TablesGetTableMetadataLocation,
+            bucket,
+            cat.table_resource(levels, name),
+        )
+        return _json(await self.catalog.metadata_location(bucket, levels, name))
+
+    async def _refs(
+        self, req: Request, bucket: str, levels: tuple[str, ...], name: str
+    ) -> Response:
+        await self._authorize(
+            req, Op.TablesGetTable, bucket, cat.table_resource(levels, name)
+        )
+        return _json({"refs": await self.catalog.list_refs(bucket, levels, name)})
+
+    async def _ref(
+        self,
+        req: Request,
+        bucket: str,
+        levels: tuple[str, ...],
+        name: str,
+        ref: str,
+        body: bytes,
+    ) -> Response:
+        self._allow(req.method, "PUT", "DELETE")
+        await self._authorize(
+            req, Op.TablesUpdateTable, bucket, cat.table_resource(levels, name)
+        )
+        if req.method == "PUT":
+            location, metadata = await self.catalog.set_ref(
+                bucket, levels, name, ref, self._json_body(body)
+            )
+            return _json(
+                {
+                    "ref": ref,
+                    **orjson.loads(metadata.refs[ref].model_dump_json()),
+                    "metadata-location": location,
+                }
+            )
+        force = False
+        if body:
+            obj = self._json_body(body)
+            force = obj.get("force", False)
+            if not isinstance(force, bool):
+                raise cat.BadRequest("force must be a boolean")
+        await self.catalog.remove_ref(bucket, levels, name, ref, force)
         return _no_content()
 
     async def _register(

@@ -472,6 +472,75 @@ def test_register_an_existing_metadata_file(gateway, catalog, table_bucket):
     assert catalog.list_tables("reg") == [("reg", "back")]
 
 
+def test_refs_time_travel_and_the_pointer(gateway, catalog, table_bucket):
+    catalog.create_namespace("refs")
+    table = catalog.create_table("refs.t", schema=SCHEMA)
+    table.append(pa.table({"id": [1], "name": ["a"]}, schema=SCHEMA))
+    first = catalog.load_table("refs.t").metadata.current_snapshot_id
+    table = catalog.load_table("refs.t")
+    table.append(pa.table({"id": [2], "name": ["b"]}, schema=SCHEMA))
+    table = catalog.load_table("refs.t")
+    # Stock PyIceberg: a tag and a branch through the standard commit.
+    table.manage_snapshots().create_tag(first, "v1").create_branch(
+        first, "audit"
+    ).commit()
+    table = catalog.load_table("refs.t")
+    assert table.refs()["v1"].snapshot_id == first
+    assert table.scan(snapshot_id=first).to_arrow().column("id").to_pylist() == [1]
+    assert sorted(table.scan().to_arrow().column("id").to_pylist()) == [1, 2]
+
+    base = f"/iceberg/v1/{table_bucket}/namespaces/refs/tables/t"
+    r = _signed(gateway, "GET", base + "/refs")
+    assert r.status_code == 200, r.text
+    refs = r.json()["refs"]
+    assert set(refs) == {"main", "v1", "audit"}
+    assert refs["v1"] == {"snapshot-id": first, "type": "tag"}
+
+    r = _signed(gateway, "GET", base + "/metadata-location")
+    pointer = r.json()
+    assert pointer["metadata-location"] == table.metadata_location
+    r = _signed(
+        gateway, "PUT", base + "/refs/v0", {"snapshot-id": first, "type": "tag"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["snapshot-id"] == first and r.json()["type"] == "tag"
+    after = _signed(gateway, "GET", base + "/metadata-location").json()
+    assert after["version-token"] != pointer["version-token"]
+    assert after["metadata-location"] == r.json()["metadata-location"]
+
+    # A branch with explicit retention needs force to go; main never goes.
+    r = _signed(
+        gateway,
+        "PUT",
+        base + "/refs/keep",
+        {"snapshot-id": first, "type": "branch", "max-ref-age-ms": 86400000},
+    )
+    assert r.status_code == 200, r.text
+    r = _signed(gateway, "DELETE", base + "/refs/keep", {"force": False})
+    assert r.status_code == 400 and "force" in _error(r)["message"]
+    r = _signed(gateway, "DELETE", base + "/refs/keep", {"force": True})
+    assert r.status_code == 204, r.text
+    r = _signed(gateway, "DELETE", base + "/refs/main", {"force": True})
+    assert r.status_code == 400 and "main" in _error(r)["message"]
+    r = _signed(gateway, "DELETE", base + "/refs/v0")
+    assert r.status_code == 204
+    r = _signed(gateway, "DELETE", base + "/refs/v0")
+    assert r.status_code == 404
+    _error(r)
+    for body in (
+        {"snapshot-id": 424242, "type": "tag"},
+        {"snapshot-id": first, "type": "twig"},
+        {"snapshot-id": first, "colour": "red"},
+        {"type": "tag"},
+    ):
+        r = _signed(gateway, "PUT", base + "/refs/bad", body)
+        assert r.status_code == 400, (body, r.text)
+        _error(r)
+    r = _signed(gateway, "DELETE", base + "/refs/audit", {"force": "yes"})
+    assert r.status_code == 400
+    assert set(catalog.load_table("refs.t").refs()) == {"main", "v1", "audit"}
+
+
 # --- bad input --------------------------------------------------------------------
 
 
