@@ -191,3 +191,8 @@ class Operation(enum.Enum):
     TablesGetTableMetadataLocation = ("s3tables:GetTableMetadataLocation", _B)
     TablesUpdateTable = ("s3tables:UpdateTableMetadataLocation", _B)
     TablesDeleteTable = ("s3tables:DeleteTable", _B)
+    # Views have no AWS S3 Tables actions: these names are ours.
+    TablesListViews = ("s3tables:ListViews", _B)
+    TablesCreateView = ("s3tables:CreateView", _B)
+    TablesGetView = ("s3tables:GetView", _B)
+    TablesDeleteView = ("s3tables:DeleteView", _B)

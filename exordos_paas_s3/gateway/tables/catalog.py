@@ -113,6 +113,10 @@ class NoSuchTable(IcebergError):
     status, type = 404, "NoSuchTableException"
 
 
+class NoSuchView(IcebergError):
+    status, type = 404, "NoSuchViewException"
+
+
 class MethodNotAllowed(IcebergError):
     status, type = 405, "MethodNotAllowedException"
 
@@ -266,6 +270,7 @@ class Catalog:
         state = orjson.loads(raw)
         state.setdefault("namespaces", {})
         state.setdefault("tables", {})
+        state.setdefault("views", {})
         return state
 
     async def _save(self, bucket: str, state: dict[str, Any]) -> None:
@@ -349,9 +354,9 @@ class Catalog:
             key = ns_key(levels)
             if key not in state["namespaces"]:
                 raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
-            if state["tables"].get(key):
+            if state["tables"].get(key) or state["views"].get(key):
                 raise NamespaceNotEmpty(
-                    f"Namespace {'.'.join(levels)} is not empty: it has tables"
+                    f"Namespace {'.'.join(levels)} is not empty: it has tables or views"
                 )
             prefix = key + SEP
             if any(k.startswith(prefix) for k in state["namespaces"]):
@@ -360,6 +365,7 @@ class Catalog:
                 )
             del state["namespaces"][key]
             state["tables"].pop(key, None)
+            state["views"].pop(key, None)
             await self._save(bucket, state)
 
     async def update_namespace_properties(
@@ -423,6 +429,7 @@ class Catalog:
             raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
         if name in state["tables"].get(key, {}):
             raise AlreadyExists(f"Table already exists: {'.'.join(levels)}.{name}")
+        _no_view(state, levels, name)
         table_uuid = uuid.uuid4()
         if request.location:
             location = self._check_location(bucket, request.location.rstrip("/"))
@@ -451,6 +458,7 @@ class Catalog:
             tables = state["tables"].setdefault(key, {})
             if name in tables:
                 raise AlreadyExists(f"Table already exists: {'.'.join(levels)}.{name}")
+            _no_view(state, levels, name)
             tables[name] = {
                 "metadata-location": metadata_location,
                 "uuid": str(table_uuid),
@@ -572,6 +580,125 @@ class Catalog:
             f"Commit of {'.'.join(levels)}.{name} lost {COMMIT_ATTEMPTS} races in a"
             " row; retry"
         )
+
+    # --- views -------------------------------------------------------------
+
+    async def list_views(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        page_token: str | None,
+        page_size: int | None,
+    ) -> tuple[list[str], str | None]:
+        state = await self._state(bucket)
+        key = ns_key(levels)
+        if key not in state["namespaces"]:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+        return _page(list(state["views"].get(key, {})), page_token, page_size)
+
+    async def create_view(
+        self, bucket: str, levels: tuple[str, ...], body: dict[str, Any]
+    ) -> tuple[str, Any]:
+        """A new view: its first version, schema and properties, written as
+        view metadata (format 1) under the view's location."""
+        from pyiceberg.catalog.rest import CreateViewRequest
+        from pyiceberg.view.metadata import ViewMetadata
+
+        body = {"location": None, **body}
+        try:
+            request = CreateViewRequest.model_validate(body)
+        except _client_errors() as exc:
+            raise _model_error(exc) from None
+        name = check_name(request.name, "view name")
+        state = await self._state(bucket)
+        key = ns_key(levels)
+        if key not in state["namespaces"]:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+        self._free_name(state, levels, name)
+        view_uuid = uuid.uuid4()
+        if request.location:
+            location = self._check_location(bucket, request.location.rstrip("/"))
+        else:
+            location = f"s3://{bucket}/views/{view_uuid}"
+        schema = request.view_schema
+        version = request.view_version
+        schema_id = schema.schema_id if version.schema_id == -1 else version.schema_id
+        if schema_id != schema.schema_id:
+            raise BadRequest(
+                f"view-version schema-id {version.schema_id} is not the schema's"
+                f" id {schema.schema_id}"
+            )
+        version = version.model_copy(update={"version_id": 1, "schema_id": schema_id})
+        try:
+            metadata = ViewMetadata.model_validate(
+                {
+                    "view-uuid": str(view_uuid),
+                    "format-version": 1,
+                    "location": location,
+                    "schemas": [schema.model_dump(by_alias=True)],
+                    "current-version-id": 1,
+                    "versions": [version.model_dump(by_alias=True)],
+                    "version-log": [
+                        {"timestamp-ms": version.timestamp_ms, "version-id": 1}
+                    ],
+                    "properties": dict(request.properties),
+                }
+            )
+        except _client_errors() as exc:
+            raise _model_error(exc) from None
+        metadata_location = await self._write_metadata(bucket, metadata, 0, table=False)
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            self._free_name(state, levels, name)
+            state["views"].setdefault(key, {})[name] = {
+                "metadata-location": metadata_location,
+                "uuid": str(view_uuid),
+            }
+            await self._save(bucket, state)
+        return metadata_location, metadata
+
+    async def load_view(
+        self, bucket: str, levels: tuple[str, ...], name: str
+    ) -> tuple[str, Any]:
+        from pyiceberg.view.metadata import ViewMetadata
+
+        state = await self._state(bucket)
+        location = self._view_pointer(state, levels, name)
+        data = await self._read_file(bucket, location)
+        if data is None:
+            raise NotFound(f"The view's metadata file {location} is missing")
+        return location, ViewMetadata.model_validate_json(data)
+
+    async def drop_view(self, bucket: str, levels: tuple[str, ...], name: str) -> None:
+        """Remove the view from the catalog; its metadata files stay (a view
+        has no data, and history may be wanted)."""
+        async with self._lock(bucket):
+            state = await self._state(bucket)
+            self._view_pointer(state, levels, name)
+            del state["views"][ns_key(levels)][name]
+            await self._save(bucket, state)
+
+    @staticmethod
+    def _view_pointer(state: dict[str, Any], levels: tuple[str, ...], name: str) -> str:
+        key = ns_key(levels)
+        entry = state["views"].get(key, {}).get(name)
+        if entry is None:
+            if key not in state["namespaces"]:
+                raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+            raise NoSuchView(f"View does not exist: {'.'.join(levels)}.{name}")
+        return entry["metadata-location"]
+
+    @staticmethod
+    def _free_name(state: dict[str, Any], levels: tuple[str, ...], name: str) -> None:
+        key = ns_key(levels)
+        if name in state["views"].get(key, {}):
+            raise AlreadyExists(f"View already exists: {'.'.join(levels)}.{name}")
+        if name in state["tables"].get(key, {}):
+            raise AlreadyExists(
+                f"A table of that name already exists: {'.'.join(levels)}.{name}"
+            )
 
     # --- refs and the pointer (seed 000's extensions) --------------------------
 
@@ -777,8 +904,10 @@ class Catalog:
         return location
 
     async def _write_metadata(
-        self, bucket: str, metadata: TableMetadata, version: int
+        self, bucket: str, metadata: Any, version: int, *, table: bool = True
     ) -> str:
+        """Write table (or, with ``table=False``, view) metadata; only table
+        metadata goes to the parsed-metadata cache."""
         location = (
             f"{metadata.location.rstrip('/')}/metadata/"
             f"{version:05d}-{uuid.uuid4()}.metadata.json"
@@ -801,7 +930,8 @@ class Catalog:
             ),
             _one(data),
         )
-        self._remember(location, metadata)
+        if table:
+            self._remember(location, metadata)
         return location
 
     async def _read_metadata(self, bucket: str, location: str) -> TableMetadata:
@@ -943,6 +1073,13 @@ def _bucket_view(bucket: str, state: dict[str, Any]) -> dict[str, Any]:
         "warehouse": bucket,
         "enabled-at": int(state.get("enabled", 0) * 1000),
     }
+
+
+def _no_view(state: dict[str, Any], levels: tuple[str, ...], name: str) -> None:
+    if name in state["views"].get(ns_key(levels), {}):
+        raise AlreadyExists(
+            f"A view of that name already exists: {'.'.join(levels)}.{name}"
+        )
 
 
 def _key_of(bucket: str, location: str) -> str:

@@ -31,6 +31,8 @@ Routes (``{prefix}`` is the table bucket's name):
 - ``GET|POST /{prefix}/namespaces/{ns}/tables``, ``GET|HEAD|POST|DELETE
   /{prefix}/namespaces/{ns}/tables/{table}``, ``POST
   /{prefix}/namespaces/{ns}/register``, ``POST /{prefix}/tables/rename``
+- ``GET|POST /{prefix}/namespaces/{ns}/views``, ``GET|HEAD|DELETE
+  /{prefix}/namespaces/{ns}/views/{view}`` (no replace yet)
 - seed 000's extensions: ``GET .../tables/{table}/refs``, ``PUT|DELETE
   .../tables/{table}/refs/{ref}``, ``GET .../tables/{table}/metadata-location``
 """
@@ -75,6 +77,11 @@ ENDPOINTS = (
     "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}",
     "POST /v1/{prefix}/tables/rename",
+    "GET /v1/{prefix}/namespaces/{namespace}/views",
+    "POST /v1/{prefix}/namespaces/{namespace}/views",
+    "GET /v1/{prefix}/namespaces/{namespace}/views/{view}",
+    "HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
+    "DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
 )
 
 # S3 error codes -> Iceberg error classes, for what the shared layers raise
@@ -141,6 +148,17 @@ def _table_result(location: str | None, metadata: TableMetadata) -> Response:
         head + b'"metadata":' + metadata.model_dump_json().encode() + b',"config":{}}'
     )
 
+    return Response(status=200, headers={"content-type": _JSON}, body=body)
+
+
+def _view_result(location: str, metadata: Any) -> Response:
+    body = (
+        b'{"metadata-location":'
+        + orjson.dumps(location)
+        + b',"metadata":'
+        + metadata.model_dump_json().encode()
+        + b',"config":{}}'
+    )
     return Response(status=200, headers={"content-type": _JSON}, body=body)
 
 
@@ -295,6 +313,11 @@ class CatalogApi:
                 return await self._properties(req, bucket, levels, body)
             if tail == ["tables"]:
                 return await self._tables(req, bucket, levels, body)
+            if tail == ["views"]:
+                return await self._views(req, bucket, levels, body)
+            if len(tail) == 2 and tail[0] == "views":
+                name = cat.check_name(tail[1], "view name")
+                return await self._view(req, bucket, levels, name)
             if tail == ["register"]:
                 self._allow(method, "POST")
                 return await self._register(req, bucket, levels, body)
@@ -471,6 +494,50 @@ class CatalogApi:
             if k.lower() == "purgerequested":
                 purge = v
         await self.catalog.drop_table(bucket, levels, name, _bool(purge))
+        return _no_content()
+
+    # --- views -------------------------------------------------------------
+
+    async def _views(
+        self, req: Request, bucket: str, levels: tuple[str, ...], body: bytes
+    ) -> Response:
+        if req.method == "GET":
+            await self._authorize(req, Op.TablesListViews, bucket)
+            names, token = await self.catalog.list_views(
+                bucket,
+                levels,
+                req.query.get("pageToken") or None,
+                _page_size(req.query),
+            )
+            out: dict[str, Any] = {
+                "identifiers": [{"namespace": list(levels), "name": n} for n in names]
+            }
+            if token is not None:
+                out["next-page-token"] = token
+            return _json(out)
+        self._allow(req.method, "GET", "POST")
+        obj = self._json_body(body)
+        name = cat.check_name(obj.get("name"), "view name")
+        await self._authorize(
+            req, Op.TablesCreateView, bucket, cat.table_resource(levels, name)
+        )
+        location, metadata = await self.catalog.create_view(bucket, levels, obj)
+        return _view_result(location, metadata)
+
+    async def _view(
+        self, req: Request, bucket: str, levels: tuple[str, ...], name: str
+    ) -> Response:
+        method = req.method
+        resource = cat.table_resource(levels, name)
+        if method in ("GET", "HEAD"):
+            await self._authorize(req, Op.TablesGetView, bucket, resource)
+            location, metadata = await self.catalog.load_view(bucket, levels, name)
+            if method == "HEAD":
+                return _no_content()
+            return _view_result(location, metadata)
+        self._allow(method, "GET", "HEAD", "DELETE")
+        await self._authorize(req, Op.TablesDeleteView, bucket, resource)
+        await self.catalog.drop_view(bucket, levels, name)
         return _no_content()
 
     # --- refs and the pointer (seed 000's extensions; not Iceberg spec
