@@ -917,9 +917,9 @@ class Catalog:
         # Metadata files count against the bucket's quota like any object
         # (QuotaExceeded, a 403); the bucket's default encryption applies
         # below (EncryptingStorage), as for an S3 PUT without SSE headers.
-        within_quota = await quota.prepare(self._storage, info, None)
-        if within_quota is not None:
-            within_quota(len(data))
+        room = await quota.prepare(self._storage, info, None)
+        if room is not None:
+            room.check(len(data))
         await self._storage.put_object(
             storage_base.PutRequest(
                 bucket=bucket,
@@ -929,6 +929,7 @@ class Catalog:
                 expected_size=len(data),
             ),
             _one(data),
+            storage_base.Expected(size=len(data), quota=room),
         )
         if table:
             self._remember(location, metadata)
