@@ -57,7 +57,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -1201,6 +1201,28 @@ class LocalStorage(base.Storage):
         parts: Sequence[tuple[int, str]],
         precondition: base.Precondition | None = None,
     ) -> base.ObjectInfo:
+        new, chosen = await self._completed_version(bucket, key, upload_id, parts)
+        tmp_path = new.tmp_path
+        assert tmp_path is not None
+        await self._run(self._concat, tmp_path, [self._path(r[5]) for r in chosen])
+        try:
+            return await self._write(
+                self._complete_job(bucket, key, upload_id, new, chosen, precondition)
+            )
+        except BaseException:
+            _remove(tmp_path)
+            raise
+
+    async def _completed_version(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+    ) -> tuple[_NewVersion, list[tuple]]:
+        """The version a completion makes of the chosen parts, and those parts
+        (part rows), read outside the writer."""
+
         def query(conn: sqlite3.Connection) -> tuple[tuple, list[tuple]]:
             upload = self._upload_row(conn, bucket, key, upload_id)
             rows = conn.execute(
@@ -1211,12 +1233,11 @@ class LocalStorage(base.Storage):
         upload_row, part_rows = await self._read(query)
         upload = idx.row_to_upload(upload_row)
         chosen = self._choose_parts(key, parts, {row[0]: row for row in part_rows})
-        n = len(chosen)
         etag = hashlib.md5(b"".join(bytes.fromhex(r[2]) for r in chosen)).hexdigest()
         req = upload.request
         new = _NewVersion(
             size=sum(r[1] for r in chosen),
-            etag=f"{etag}-{n}",
+            etag=f"{etag}-{len(chosen)}",
             owner_id=upload.owner_id,
             content_type=req.content_type,
             storage_class=req.storage_class,
@@ -1226,11 +1247,31 @@ class LocalStorage(base.Storage):
                 req.checksum_algorithms, chosen, req.checksum_type
             ),
             part_sizes=[r[1] for r in chosen],
-            tmp_path=self._tmp_path(),
+            **self._completed_body(chosen),
         )
-        tmp_path = new.tmp_path
-        assert tmp_path is not None
-        await self._run(self._concat, tmp_path, [self._path(r[5]) for r in chosen])
+        return new, chosen
+
+    def _completed_body(self, chosen: list[tuple]) -> dict[str, Any]:
+        """Where a completed object's bytes will be: a fresh file the parts
+        are concatenated into."""
+        return {"tmp_path": self._tmp_path()}
+
+    def _retire_completed_parts(
+        self, tx: _Tx, files: Iterable[str], kept: set[str]
+    ) -> None:
+        # The parts were copied into the object's own file: all of them go.
+        for file in files:
+            tx.retire(self._path(file))
+
+    def _complete_job(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        new: _NewVersion,
+        chosen: list[tuple],
+        precondition: base.Precondition | None,
+    ) -> Callable[[_Tx], base.ObjectInfo]:
         expected = {r[0]: r[5] for r in chosen}
 
         def job(tx: _Tx) -> base.ObjectInfo:
@@ -1245,16 +1286,11 @@ class LocalStorage(base.Storage):
                 # A part was re-uploaded while we assembled: S3 would race too.
                 raise errors.InvalidPart(resource=key)
             info = self._commit_version(tx, bucket, key, new, precondition)
-            for file in now.values():
-                tx.retire(self._path(file))
+            self._retire_completed_parts(tx, now.values(), set(expected.values()))
             tx.conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
             return info
 
-        try:
-            return await self._write(job)
-        except BaseException:
-            _remove(tmp_path)
-            raise
+        return job
 
     @staticmethod
     def _choose_parts(

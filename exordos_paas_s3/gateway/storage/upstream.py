@@ -39,12 +39,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import logging
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -428,52 +426,18 @@ class UpstreamStorage(local.LocalStorage):
         parts: Sequence[tuple[int, str]],
         precondition: base.Precondition | None = None,
     ) -> base.ObjectInfo:
-        def query(conn: sqlite3.Connection) -> tuple[tuple, list[tuple]]:
-            upload = self._upload_row(conn, bucket, key, upload_id)
-            rows = conn.execute(
-                f"SELECT {idx.PART_COLS} FROM parts WHERE upload_id = ?", (upload_id,)
-            ).fetchall()
-            return upload, rows
-
-        upload_row, part_rows = await self._read(query)
-        upload = idx.row_to_upload(upload_row)
-        chosen = self._choose_parts(key, parts, {row[0]: row for row in part_rows})
-        etag = hashlib.md5(b"".join(bytes.fromhex(r[2]) for r in chosen)).hexdigest()
-        req = upload.request
-        new = local._NewVersion(
-            size=sum(r[1] for r in chosen),
-            etag=f"{etag}-{len(chosen)}",
-            owner_id=upload.owner_id,
-            content_type=req.content_type,
-            storage_class=req.storage_class,
-            system_meta=dict(req.system_meta),
-            user_meta=dict(req.user_meta),
-            checksums=self._composite_checksums(
-                req.checksum_algorithms, chosen, req.checksum_type
-            ),
-            part_sizes=[r[1] for r in chosen],
-            # The parts' blobs become the object's, in order.
-            file=SEPARATOR.join(r[5] for r in chosen),
+        new, chosen = await self._completed_version(bucket, key, upload_id, parts)
+        return await self._write(
+            self._complete_job(bucket, key, upload_id, new, chosen, precondition)
         )
-        expected = {r[0]: r[5] for r in chosen}
 
-        def job(tx: local._Tx) -> base.ObjectInfo:
-            self._upload_row(tx.conn, bucket, key, upload_id)
-            now = dict(
-                tx.conn.execute(
-                    "SELECT part_number, file FROM parts WHERE upload_id = ?",
-                    (upload_id,),
-                ).fetchall()
-            )
-            if any(now.get(number) != file for number, file in expected.items()):
-                # A part was re-uploaded meanwhile: S3 would race too.
-                raise errors.InvalidPart(resource=key)
-            info = self._commit_version(tx, bucket, key, new, precondition)
-            kept = set(expected.values())
-            for file in now.values():
-                if file not in kept:
-                    tx.retire(file)  # uploaded parts the object leaves out
-            tx.conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
-            return info
+    def _completed_body(self, chosen: list[tuple]) -> dict[str, Any]:
+        # The parts' blobs become the object's, in order: nothing is copied.
+        return {"file": SEPARATOR.join(r[5] for r in chosen)}
 
-        return await self._write(job)
+    def _retire_completed_parts(
+        self, tx: local._Tx, files: Iterable[str], kept: set[str]
+    ) -> None:
+        for file in files:
+            if file not in kept:
+                tx.retire(file)  # uploaded parts the object leaves out
