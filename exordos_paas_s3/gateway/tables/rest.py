@@ -135,6 +135,18 @@ def _no_content() -> Response:
     return Response(status=204)
 
 
+def _identifier_page(
+    levels: tuple[str, ...], names: list[str], token: str | None
+) -> Response:
+    """A page of a tables or views listing (ListTablesResponse's shape)."""
+    out: dict[str, Any] = {
+        "identifiers": [{"namespace": list(levels), "name": n} for n in names]
+    }
+    if token is not None:
+        out["next-page-token"] = token
+    return _json(out)
+
+
 def _table_result(location: str | None, metadata: TableMetadata) -> Response:
     # The metadata goes out exactly as PyIceberg serializes it (aliases, no
     # nulls), spliced in to avoid parsing it back. A staged create has no
@@ -448,12 +460,7 @@ class CatalogApi:
                 req.query.get("pageToken") or None,
                 _page_size(req.query),
             )
-            out: dict[str, Any] = {
-                "identifiers": [{"namespace": list(levels), "name": n} for n in names]
-            }
-            if token is not None:
-                out["next-page-token"] = token
-            return _json(out)
+            return _identifier_page(levels, names, token)
         self._allow(req.method, "GET", "POST")
         obj = self._json_body(body)
         name = cat.check_name(obj.get("name"), "table name")
@@ -509,12 +516,7 @@ class CatalogApi:
                 req.query.get("pageToken") or None,
                 _page_size(req.query),
             )
-            out: dict[str, Any] = {
-                "identifiers": [{"namespace": list(levels), "name": n} for n in names]
-            }
-            if token is not None:
-                out["next-page-token"] = token
-            return _json(out)
+            return _identifier_page(levels, names, token)
         self._allow(req.method, "GET", "POST")
         obj = self._json_body(body)
         name = cat.check_name(obj.get("name"), "view name")
