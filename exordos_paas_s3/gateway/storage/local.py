@@ -1107,6 +1107,27 @@ class LocalStorage(base.Storage):
         row = await self._read(lambda c: self._upload_row(c, bucket, key, upload_id))
         return idx.row_to_upload(row)
 
+    async def _check_part_target(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        customer_key: sse.CustomerKey | None,
+    ) -> None:
+        """Refuse a part this backend cannot take, before its body is read:
+        encryption it cannot do, a number out of range, an upload that is not
+        there (better than receiving gigabytes for nothing)."""
+        if customer_key is not None:
+            base.refuse_encryption(customer_key=customer_key)
+        if not 1 <= part_number <= MAX_PART_NUMBER:
+            raise errors.InvalidArgument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                ArgumentName="partNumber",
+                ArgumentValue=str(part_number),
+            )
+        await self._read(lambda c: self._upload_row(c, bucket, key, upload_id))
+
     async def upload_part(
         self,
         bucket: str,
@@ -1119,16 +1140,7 @@ class LocalStorage(base.Storage):
         expected: base.Expected | None = None,
         customer_key: sse.CustomerKey | None = None,
     ) -> base.PartInfo:
-        if customer_key is not None:
-            base.refuse_encryption(customer_key=customer_key)
-        if not 1 <= part_number <= MAX_PART_NUMBER:
-            raise errors.InvalidArgument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                ArgumentName="partNumber",
-                ArgumentValue=str(part_number),
-            )
-        # Fail before receiving gigabytes for an upload that is not there.
-        await self._read(lambda c: self._upload_row(c, bucket, key, upload_id))
+        await self._check_part_target(bucket, key, upload_id, part_number, customer_key)
         got = await self._receive(body, checksum_algorithms, want_sha256, -1, None)
         assert got.tmp_path is not None
         try:

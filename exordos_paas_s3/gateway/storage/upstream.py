@@ -366,16 +366,7 @@ class UpstreamStorage(local.LocalStorage):
         expected: base.Expected | None = None,
         customer_key: sse.CustomerKey | None = None,
     ) -> base.PartInfo:
-        if customer_key is not None:
-            base.refuse_encryption(customer_key=customer_key)
-        if not 1 <= part_number <= local.MAX_PART_NUMBER:
-            raise errors.InvalidArgument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                ArgumentName="partNumber",
-                ArgumentValue=str(part_number),
-            )
-        # Fail before receiving gigabytes for an upload that is not there.
-        await self._read(lambda c: self._upload_row(c, bucket, key, upload_id))
+        await self._check_part_target(bucket, key, upload_id, part_number, customer_key)
         blob_id, digests = await self._ingest(
             body, checksum_algorithms, want_sha256, None
         )

@@ -394,6 +394,21 @@ class Catalog:
 
     # --- tables ------------------------------------------------------------
 
+    async def _list_names(
+        self,
+        bucket: str,
+        levels: tuple[str, ...],
+        kind: str,
+        page_token: str | None,
+        page_size: int | None,
+    ) -> tuple[list[str], str | None]:
+        """A page of the names of one kind ("tables", "views") in a namespace."""
+        state = await self._state(bucket)
+        key = ns_key(levels)
+        if key not in state["namespaces"]:
+            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
+        return _page(list(state[kind].get(key, {})), page_token, page_size)
+
     async def list_tables(
         self,
         bucket: str,
@@ -401,11 +416,7 @@ class Catalog:
         page_token: str | None,
         page_size: int | None,
     ) -> tuple[list[str], str | None]:
-        state = await self._state(bucket)
-        key = ns_key(levels)
-        if key not in state["namespaces"]:
-            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
-        return _page(list(state["tables"].get(key, {})), page_token, page_size)
+        return await self._list_names(bucket, levels, "tables", page_token, page_size)
 
     async def create_table(
         self, bucket: str, levels: tuple[str, ...], body: dict[str, Any]
@@ -590,11 +601,7 @@ class Catalog:
         page_token: str | None,
         page_size: int | None,
     ) -> tuple[list[str], str | None]:
-        state = await self._state(bucket)
-        key = ns_key(levels)
-        if key not in state["namespaces"]:
-            raise NoSuchNamespace(f"Namespace does not exist: {'.'.join(levels)}")
-        return _page(list(state["views"].get(key, {})), page_token, page_size)
+        return await self._list_names(bucket, levels, "views", page_token, page_size)
 
     async def create_view(
         self, bucket: str, levels: tuple[str, ...], body: dict[str, Any]
