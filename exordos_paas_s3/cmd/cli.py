@@ -11,14 +11,15 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""``exordos-paas-s3``: the project's command line (``exordos-paas-s3 stand``)."""
+"""``exordos-paas-s3``: the project's command line (``exordos-paas-s3 stand``,
+``gc`` and ``verify`` against a running gateway)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from exordos_paas_s3.cmd import stand
+from exordos_paas_s3.cmd import maintenance, stand
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     stand.add_arguments(stand_parser)
     stand_parser.set_defaults(run=stand.run)
+    gc_parser = commands.add_parser(
+        "gc",
+        help="run a gateway's orphan-blob GC pass now (docs/operations.md)",
+    )
+    maintenance.add_common(gc_parser)
+    gc_parser.set_defaults(run=maintenance.run_gc)
+    verify_parser = commands.add_parser(
+        "verify",
+        help="re-read a bucket's blobs through a gateway and check them "
+        "against the index (docs/operations.md)",
+    )
+    maintenance.add_verify_arguments(verify_parser)
+    verify_parser.set_defaults(run=maintenance.run_verify)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     return args.run(args)
 

@@ -157,6 +157,7 @@ async def build(conf: cfg.ConfigOpts):
             multipart_threshold=conf.upstream_multipart_threshold_mib << 20,
             part_size=conf.upstream_part_size_mib << 20,
             max_connections=conf.upstream_max_connections,
+            obsolete_grace=conf.obsolete_blob_grace,
         )
     except layout.LayoutError as exc:
         # Before anything else is created: no root pair generated for a
@@ -204,15 +205,28 @@ async def build(conf: cfg.ConfigOpts):
         router,
         access_log=conf.access_log,
     )
+    # A blob store behind an index (--blob-store s3) is collected and
+    # verified through the backend itself, below the wrappers.
+    collector = None
+    if getattr(backend, "blob_store", None) is not None:
+        from exordos_paas_s3.gateway.storage import blob_gc
+
+        collector = blob_gc.Collector(
+            backend, grace=conf.gc_grace, interval=conf.gc_interval
+        )
+        collector.start()
     admin_app = admin.make_admin_app(
         store,
         root_access_key=root_access,
         root_secret_key=root_secret,
         storage=storage,
         region=conf.region,
+        collector=collector,
     )
 
     async def close() -> None:
+        if collector is not None:
+            await collector.close()
         await backend.close()
         store.close()
 

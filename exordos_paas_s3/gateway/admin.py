@@ -69,6 +69,8 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"/v1/buckets/{_BUCKET}\Z"), "bucket"),
     (re.compile(r"/v1/state\Z"), "state"),
     (re.compile(r"/v1/stats\Z"), "stats"),
+    (re.compile(r"/v1/gc\Z"), "gc"),
+    (re.compile(r"/v1/verify\Z"), "verify"),
 ]
 _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 
@@ -107,8 +109,12 @@ class AdminApp:
         root_secret_key: str,
         storage: Any = None,
         region: str = "us-east-1",
+        collector: Any = None,
     ) -> None:
         self._ids = identities_store
+        # The blob GC (storage/blob_gc.Collector) when the blob store is
+        # behind an index; its storage also serves the verify pass.
+        self._collector = collector
         self._root_access_key = root_access_key.encode()
         self._root_secret_key = root_secret_key.encode()
         self._storage = storage
@@ -474,6 +480,62 @@ class AdminApp:
     async def _stats_get(self, body: dict) -> _Response:
         return _Response(200, {"writes": self._writes, "started_at": self._started})
 
+    # -- blob store maintenance ----------------------------------------------
+
+    def _need_collector(self) -> Any:
+        if self._collector is None:
+            raise HTTPError(
+                501,
+                "NotImplemented",
+                "this gateway keeps its bytes in local files (--blob-store "
+                "local): GC and verify are for --blob-store s3",
+            )
+        return self._collector
+
+    async def _gc_post(self, body: dict) -> _Response:
+        _fields(body)
+        report = await self._need_collector().run()
+        if report.running:
+            raise HTTPError(409, "Conflict", "a GC pass is already running")
+        return _Response(200, report.to_dict())
+
+    async def _verify_post(self, body: dict) -> _Response:
+        from exordos_paas_s3.gateway.storage import blob_verify
+
+        collector = self._need_collector()
+        fields = _fields(
+            body,
+            required={"bucket": str},
+            optional={
+                "cursor": str,
+                "limit": int,
+                "sample": float,
+                "rate": int,
+            },
+            numbers={"sample"},
+        )
+        limit = fields.get("limit", 1000)
+        if not 1 <= limit <= 100_000:
+            raise HTTPError(400, "BadRequest", "limit must be 1 to 100000")
+        sample = float(fields.get("sample", 1.0))
+        if not 0.0 < sample <= 1.0:
+            raise HTTPError(400, "BadRequest", "sample must be in (0, 1]")
+        rate = fields.get("rate", 0)
+        if rate < 0:
+            raise HTTPError(400, "BadRequest", "rate must be >= 0 (0: unlimited)")
+        try:
+            problems, summary = await blob_verify.verify(
+                collector.storage,
+                fields["bucket"],
+                cursor=fields.get("cursor"),
+                limit=limit,
+                sample=sample,
+                rate=rate,
+            )
+        except blob_verify.BadCursor as exc:
+            raise HTTPError(400, "BadRequest", str(exc)) from None
+        return _Response(200, {"problems": problems, "summary": summary.to_dict()})
+
 
 _USER_FIELDS = {"user_id": str, "display_name": str, "kind": str}
 
@@ -511,8 +573,10 @@ def _fields(
     *,
     required: Mapping[str, type] | None = None,
     optional: Mapping[str, type] | None = None,
+    numbers: frozenset[str] | set[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Check a JSON body against the allowed fields and their types."""
+    """Check a JSON body against the allowed fields and their types
+    (``numbers``: float fields that take a JSON integer too)."""
     required = required or {}
     allowed = {**required, **(optional or {})}
     unknown = sorted(set(body) - set(allowed))
@@ -523,6 +587,8 @@ def _fields(
             raise HTTPError(400, "BadRequest", f"missing field: {name}")
     for name, value in body.items():
         kind = allowed[name]
+        if name in numbers and type(value) is int:
+            continue
         # bool is an int in Python and JSON true must not pass as a string.
         if type(value) is not kind:
             raise HTTPError(
@@ -538,6 +604,7 @@ def make_admin_app(
     root_secret_key: str,
     storage: Any = None,
     region: str = "us-east-1",
+    collector: Any = None,
 ) -> Callable[[dict, Callable, Callable], Awaitable[None]]:
     """The admin ASGI app; ``cmd/gateway.py`` serves it on ``--admin-listen``."""
     return AdminApp(
@@ -546,4 +613,5 @@ def make_admin_app(
         root_secret_key=root_secret_key,
         storage=storage,
         region=region,
+        collector=collector,
     )

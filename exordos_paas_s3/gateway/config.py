@@ -154,6 +154,30 @@ OPTS = [
         help="--blob-store s3: at most this many connections to the upstream "
         "at once (requests beyond wait for one).",
     ),
+    cfg.FloatOpt(
+        "obsolete-blob-grace",
+        default=60.0,
+        min=0.0,
+        help="--blob-store s3: seconds an obsolete blob (overwritten, deleted, "
+        "an aborted part) outlives the commit that made it obsolete before "
+        "it is deleted; a read on this gateway that resolved it keeps it "
+        "until its last byte anyway.",
+    ),
+    cfg.FloatOpt(
+        "gc-interval",
+        default=3600.0,
+        min=0.0,
+        help="--blob-store s3: seconds between two passes of the orphan-blob "
+        "GC (0: only on demand, POST /v1/gc on the admin listener).",
+    ),
+    cfg.FloatOpt(
+        "gc-grace",
+        default=3600.0,
+        min=0.0,
+        help="--blob-store s3: the GC deletes a blob no index row names only "
+        "once it is older than this many seconds (by the upstream's clock): "
+        "an upload in flight has written its blob and not yet committed it.",
+    ),
     cfg.StrOpt(
         "index",
         default="sqlite",

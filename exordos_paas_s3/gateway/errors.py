@@ -332,9 +332,16 @@ ReplicationConfigurationNotFoundError = _error(
 )
 
 # 500 / 501 / 503
-InternalError = _error(
-    "InternalError", 500, "We encountered an internal error. Please try again."
-)
+
+
+class InternalError(S3Error):
+    # A class statement (not _error) so that a backend may subclass it
+    # (storage/blobs.BlobMissing) and type checkers still see a class.
+    code = "InternalError"
+    status = 500
+    message = "We encountered an internal error. Please try again."
+
+
 NotImplemented_ = type(
     "NotImplemented",
     (S3Error,),

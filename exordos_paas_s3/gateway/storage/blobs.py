@@ -36,15 +36,49 @@ S3 upstream blob store lands next to it.
 from __future__ import annotations
 
 import abc
+import dataclasses
+import re
 import secrets
+from collections.abc import AsyncIterator
 
+from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway.storage.base import ByteStream
+
+# What new_blob_id makes: the GC pass leaves any other name in a blob
+# store alone (an operator's file, another tool's object).
+BLOB_ID = re.compile(r"[0-9a-f]{32}\Z")
 
 
 def new_blob_id() -> str:
     """A fresh opaque blob id: 128 random bits, hex (no structure to guess,
     and two gateways never choose the same one)."""
     return secrets.token_hex(16)
+
+
+class BlobMissing(errors.InternalError):
+    """``open`` of a blob the store does not have: damage (the index names
+    only stored blobs), told apart for the verify pass."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Listed:
+    """A blob as a listing shows it. ``age``: seconds since it was written,
+    by the blob store's own clock (an upstream's LastModified against its
+    Date header), so the gateway's clock skew does not shorten a grace."""
+
+    blob_id: str
+    size: int
+    age: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Unfinished:
+    """An upload into the blob store that never finished (a multipart
+    upload a crash interrupted): it holds space until aborted."""
+
+    blob_id: str
+    upload_id: str
+    age: float
 
 
 class BlobStore(abc.ABC):
@@ -68,10 +102,23 @@ class BlobStore(abc.ABC):
         self, blob_id: str, start: int = 0, length: int | None = None
     ) -> ByteStream:
         """Stream ``length`` bytes of the blob from ``start`` (None: to the
-        end). Raises errors.InternalError when the blob is missing: the index
-        names only blobs that were stored, so a missing one is damage."""
+        end). Raises BlobMissing (an errors.InternalError) when the blob is
+        missing: the index names only stored blobs, so a missing one is
+        damage."""
 
     @abc.abstractmethod
     async def delete(self, blob_id: str) -> None:
         """Remove the blob; a missing blob is success (idempotent, so GC and
         retries may repeat it)."""
+
+    def list_blobs(self) -> AsyncIterator[list[Listed]]:
+        """Every stored name, a page at a time (for the GC pass). Names
+        that are not blob ids come too (``BLOB_ID`` tells them apart)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list its blobs")
+
+    async def list_unfinished(self) -> list[Unfinished]:
+        """Uploads begun and neither completed nor aborted."""
+        return []
+
+    async def abort_unfinished(self, item: Unfinished) -> None:  # noqa: B027
+        """Abort an unfinished upload (idempotent)."""

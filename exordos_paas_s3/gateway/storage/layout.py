@@ -174,11 +174,13 @@ async def build(
     multipart_threshold: int = 16 << 20,
     part_size: int = 16 << 20,
     max_connections: int = 16,
+    obsolete_grace: float = 60.0,
 ) -> base.Storage:
     """The started backend storage of ``layout`` (below the wrappers), or
     LayoutError for a pair this gateway does not have yet, or whose parts
     do not answer (an unreachable upstream, an index of another upstream).
-    The sizes and the connection count apply to the S3 blob store."""
+    The sizes, the connection count and the obsolete blobs' grace apply to
+    the S3 blob store."""
     if layout.blob_store == "local" and layout.index == "sqlite":
         from exordos_paas_s3.gateway.storage import local
 
@@ -199,7 +201,11 @@ async def build(
         except ValueError as exc:
             raise LayoutError(f"--blob-store s3: {exc}") from None
         storage = upstream.UpstreamStorage(
-            data_dir, blob_store, name=layout.upstream.bucket, fsync=fsync
+            data_dir,
+            blob_store,
+            name=layout.upstream.bucket,
+            fsync=fsync,
+            unlink_grace=obsolete_grace,
         )
         try:
             await storage.start()

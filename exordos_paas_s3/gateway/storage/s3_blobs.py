@@ -33,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import datetime
+import email.utils
 import hashlib
 import logging
 import random
@@ -449,6 +451,23 @@ class S3Client:
         return Response(status, got), _BodyStream(self, conn, got)
 
 
+def _timestamp(text: str) -> float:
+    """An S3 listing's time (ISO 8601, e.g. 2026-12-08T01:02:03.000Z)."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _server_now(resp: Response) -> float:
+    """The upstream's clock at its answer (the Date header), else ours: ages
+    are measured on one clock, so a skewed gateway cannot shorten a grace."""
+    date = resp.headers.get("date")
+    if date:
+        try:
+            return email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return time.time()
+
+
 async def _empty() -> ByteStream:
     return
     yield b""  # pragma: no cover - makes this an async generator
@@ -583,9 +602,65 @@ class S3BlobStore(blobs.BlobStore):
         resp, body = await self.client.stream(blob_id, headers)
         if resp.status == 416 and length is None:
             return _empty()  # from the very end of the blob: nothing to read
+        if resp.status == 404:
+            LOG.error("upstream: blob %s is missing", blob_id)
+            raise blobs.BlobMissing("A stored object's data is missing upstream.")
         _check(resp, "a blob read", (200, 206))
         return body
 
     async def delete(self, blob_id: str) -> None:
         resp = await self.client.request("DELETE", blob_id)
         _check(resp, "a blob deletion", (200, 204, 404))
+
+    async def list_blobs(self) -> AsyncIterator[list[blobs.Listed]]:
+        token = ""
+        while True:
+            query = "list-type=2&max-keys=1000"
+            if token:
+                query += "&continuation-token=" + urlparse.quote(token, safe="")
+            resp = await self.client.request("GET", "", query)
+            _check(resp, "a blob listing")
+            now = _server_now(resp)
+            doc = ET.fromstring(resp.body)
+            page = [
+                blobs.Listed(
+                    blob_id=item.findtext("{*}Key") or "",
+                    size=int(item.findtext("{*}Size") or 0),
+                    age=now - _timestamp(item.findtext("{*}LastModified") or ""),
+                )
+                for item in doc.iterfind("{*}Contents")
+            ]
+            yield page
+            token = doc.findtext("{*}NextContinuationToken") or ""
+            if doc.findtext("{*}IsTruncated") != "true" or not token:
+                return
+
+    async def list_unfinished(self) -> list[blobs.Unfinished]:
+        found: list[blobs.Unfinished] = []
+        key_marker = upload_marker = ""
+        while True:
+            query = "uploads="
+            if key_marker:
+                query += "&key-marker=" + urlparse.quote(key_marker, safe="")
+                query += "&upload-id-marker=" + urlparse.quote(upload_marker, safe="")
+            resp = await self.client.request("GET", "", query)
+            _check(resp, "an upload listing")
+            now = _server_now(resp)
+            doc = ET.fromstring(resp.body)
+            for item in doc.iterfind("{*}Upload"):
+                found.append(
+                    blobs.Unfinished(
+                        blob_id=item.findtext("{*}Key") or "",
+                        upload_id=item.findtext("{*}UploadId") or "",
+                        age=now - _timestamp(item.findtext("{*}Initiated") or ""),
+                    )
+                )
+            key_marker = doc.findtext("{*}NextKeyMarker") or ""
+            upload_marker = doc.findtext("{*}NextUploadIdMarker") or ""
+            if doc.findtext("{*}IsTruncated") != "true" or not key_marker:
+                return found
+
+    async def abort_unfinished(self, item: blobs.Unfinished) -> None:
+        query = f"uploadId={urlparse.quote(item.upload_id, safe='')}"
+        resp = await self.client.request("DELETE", item.blob_id, query)
+        _check(resp, "an upload abort", (200, 204, 404))

@@ -31,18 +31,24 @@ Blobs an overwrite, a delete, a part re-upload, an abort or a completion
 makes obsolete are deleted after the commit, after a grace period that lets
 a read which resolved the old version just before finish. Deletion is
 idempotent; a crash between the commit and the deletion (or an upstream that
-refuses the deletion) leaves an orphan blob, which the GC pass of issue 11
-item 6 removes (blobs no row names).
+refuses the deletion) leaves an orphan blob, which the GC pass
+(``blob_gc``) removes: blobs no row names, older than its grace.
+
+A read holds a lease on the blobs it resolved until its last byte (or until
+it is dropped): an obsolete blob whose grace ended while leased is deleted
+when the last lease on it ends, and the GC pass skips leased blobs too
+(docs/decisions/0012-blob-gc.md states the whole rule).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -89,6 +95,26 @@ class _Writer(local._IndexWriter):
             self._forget(due)
 
 
+class _Lease:
+    """A read's hold on the blobs it resolved; released once, when the
+    stream ends or when the reader is dropped unread (``__del__``)."""
+
+    __slots__ = ("_storage", "_ids")
+
+    def __init__(self, storage: UpstreamStorage, ids: list[str]) -> None:
+        self._storage = storage
+        self._ids: list[str] | None = ids
+        storage._hold(ids)
+
+    def release(self) -> None:
+        ids, self._ids = self._ids, None
+        if ids is not None:
+            self._storage._unhold(ids)
+
+    def __del__(self) -> None:
+        self.release()
+
+
 class UpstreamStorage(local.LocalStorage):
     """Object bytes in a BlobStore, the index in SQLite; see the module
     docstring."""
@@ -117,6 +143,14 @@ class UpstreamStorage(local.LocalStorage):
         self._db_path = os.path.join(self._root, INDEX_FILE)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deleting: set[asyncio.Task] = set()
+        # blob id -> reads streaming it now; obsolete blobs whose grace
+        # ended while leased wait in _deferred for the last lease to end.
+        self._leases: dict[str, int] = {}
+        self._deferred: set[str] = set()
+        # One GC pass at a time: this gateway owns its SQLite index, so an
+        # in-process lock is the whole guard (a shared index takes a lock
+        # in the index itself; see gc_turn).
+        self._gc_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"<UpstreamStorage {self._blobs!r} index={self._db_path}>"
@@ -174,12 +208,136 @@ class UpstreamStorage(local.LocalStorage):
 
     def _forget(self, files: list[str]) -> None:
         """Delete these blobs in the background (a failure leaves an orphan
-        for the GC pass, logged)."""
+        for the GC pass, logged); a leased one when its last read ends."""
         for file in files:
             for blob_id in file.split(SEPARATOR):
-                task = asyncio.ensure_future(self._delete_blob(blob_id))
-                self._deleting.add(task)
-                task.add_done_callback(self._deleting.discard)
+                if blob_id in self._leases:
+                    self._deferred.add(blob_id)
+                else:
+                    self._delete_soon(blob_id)
+
+    def _delete_soon(self, blob_id: str) -> None:
+        task = asyncio.ensure_future(self._delete_blob(blob_id))
+        self._deleting.add(task)
+        task.add_done_callback(self._deleting.discard)
+
+    # --- read leases (on the loop's thread; __del__ may run elsewhere) ------
+
+    def _hold(self, ids: list[str]) -> None:
+        leases = self._leases
+        for blob_id in ids:
+            leases[blob_id] = leases.get(blob_id, 0) + 1
+
+    def _unhold(self, ids: list[str]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._unhold_now(ids)
+        else:
+            loop.call_soon_threadsafe(self._unhold_now, ids)
+
+    def _unhold_now(self, ids: list[str]) -> None:
+        leases = self._leases
+        for blob_id in ids:
+            count = leases.get(blob_id, 0) - 1
+            if count > 0:
+                leases[blob_id] = count
+                continue
+            leases.pop(blob_id, None)
+            if blob_id in self._deferred:
+                self._deferred.discard(blob_id)
+                self._delete_soon(blob_id)
+
+    def leased(self, blob_id: str) -> bool:
+        """Whether a read on this gateway streams the blob now."""
+        return blob_id in self._leases
+
+    # --- what the GC pass asks of the index (plain SQL: ports to any index) --
+
+    @property
+    def blob_store(self) -> blobs.BlobStore:
+        return self._blobs
+
+    @contextlib.asynccontextmanager
+    async def gc_turn(self) -> AsyncIterator[bool]:
+        """Whether this gateway may run a GC pass now (one at a time across
+        every gateway of the index). A shared index implements it with a
+        lock held in the index (PostgreSQL: ``pg_try_advisory_lock``)."""
+        if self._gc_lock.locked():
+            yield False
+            return
+        async with self._gc_lock:
+            yield True
+
+    async def referenced_blobs(self) -> set[str]:
+        """Every blob id a row names (versions, parts of open uploads,
+        each part of a completed multipart object), read in one snapshot:
+        a completion moving parts into a version is seen whole or not at
+        all."""
+
+        def query(conn: Any) -> set[str]:
+            found: set[str] = set()
+            for (file,) in conn.execute(
+                "SELECT file FROM versions WHERE file IS NOT NULL "
+                "UNION ALL SELECT file FROM parts"
+            ):
+                found.update(file.split(SEPARATOR))
+            return found
+
+        return await self._read(query)
+
+    async def retiring_blobs(self) -> set[str]:
+        """Blobs this gateway made obsolete and will delete itself: in
+        their grace period (the writer's queue) or held by a lease."""
+        assert self._writer is not None
+        writer = self._writer
+        # Read on the writer's thread, which alone touches its queue.
+        doomed = await self._write(
+            lambda tx: {
+                blob_id
+                for _deadline, file in writer._doomed
+                for blob_id in file.split(SEPARATOR)
+            }
+        )
+        return doomed | self._deferred | set(self._leases)
+
+    async def versions_to_verify(
+        self, bucket: str, after: tuple[str, int] | None, limit: int
+    ) -> list[tuple[str, str, int, int, str, dict[str, Any], list[str]]]:
+        """Object versions of ``bucket`` holding data, in (key, row id)
+        order after the cursor ``after``: (key, version id, row id, size,
+        etag, meta document (checksums "c", part sizes "p"), blob ids)."""
+        self._bucket(None, bucket)  # NoSuchBucket
+
+        def query(conn: Any) -> list:
+            sql = (
+                "SELECT key, version_id, id, size, etag, meta, file FROM versions "
+                "WHERE bucket = ? AND file IS NOT NULL "
+            )
+            args: tuple = (bucket,)
+            if after is not None:
+                sql += "AND (key > ? OR (key = ? AND id > ?)) "
+                args += (after[0], after[0], after[1])
+            rows = conn.execute(sql + "ORDER BY key, id LIMIT ?", (*args, limit))
+            return [
+                (
+                    key,
+                    vid,
+                    row_id,
+                    size,
+                    etag,
+                    orjson.loads(meta),
+                    file.split(SEPARATOR),
+                )
+                for key, vid, row_id, size, etag, meta, file in rows
+            ]
+
+        return await self._read(query)
 
     async def _delete_blob(self, blob_id: str) -> None:
         try:
@@ -317,14 +475,33 @@ class UpstreamStorage(local.LocalStorage):
         length = available if length is None else max(0, min(length, available))
         ids = row[idx.ROW_FILE].split(SEPARATOR)
         sizes = info.part_sizes if len(ids) > 1 else [info.size]
-        # The reader keeps the blob ids it resolved: an overwrite meanwhile
-        # does not change what it streams (the old blobs outlive it by the
-        # grace period).
+        # The reader keeps the blob ids it resolved and leases them until
+        # its last byte: an overwrite meanwhile does not change what it
+        # streams, however long it takes. The lease is taken now, within
+        # the grace period of a commit that may have retired them since.
+        lease = _Lease(self, ids)
         return base.ObjectReader(
-            info, start, length, lambda: self._blob_stream(ids, sizes, start, length)
+            info,
+            start,
+            length,
+            lambda: self._blob_stream(ids, sizes, start, length, lease),
         )
 
     async def _blob_stream(
+        self,
+        ids: list[str],
+        sizes: list[int],
+        start: int,
+        length: int,
+        lease: _Lease,
+    ) -> base.ByteStream:
+        try:
+            async for chunk in self._blob_chunks(ids, sizes, start, length):
+                yield chunk
+        finally:
+            lease.release()
+
+    async def _blob_chunks(
         self, ids: list[str], sizes: list[int], start: int, length: int
     ) -> base.ByteStream:
         offset = 0
