@@ -56,6 +56,9 @@ _NODE_KEY_SIZE = 32
 NODE_KEY_PATH = "/var/lib/exordos/universal_agent/private_key"
 # The context of the gateway root secret in gateway.conf.
 ROOT_SECRET_CONTEXT = "gateway.conf/root_secret_key"
+# The contexts of the storage secrets in gateway.conf (issue 11, item 8).
+UPSTREAM_SECRET_CONTEXT = "gateway.conf/upstream_secret_key"
+INDEX_CONTEXT = "gateway.conf/index"
 
 
 class SealError(ValueError):

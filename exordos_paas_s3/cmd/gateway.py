@@ -108,23 +108,46 @@ def root_credentials(conf: cfg.ConfigOpts, data_dir: str) -> tuple[str, str]:
     return access, secret
 
 
+def _open_sealed(conf: cfg.ConfigOpts, what: str, context: str, sealed: str) -> str:
+    try:
+        return node_seal.open_sealed(
+            node_seal.read_node_key(node_key_file(conf)),
+            conf.node_uuid or "0" * 32,
+            context,
+            sealed,
+        )
+    except node_seal.SealError as exc:
+        raise SystemExit(f"exordos-s3-gateway: {what}: {exc}") from None
+
+
 def storage_layout(conf: cfg.ConfigOpts):
     """The blob store and index the options choose (``storage/layout.py``);
     the upstream's keys come from the environment first, as the root keys
-    do. Raises layout.LayoutError."""
+    do, then from the config file: sealed to this node (as the control
+    plane writes them), else plain. Raises layout.LayoutError."""
     from exordos_paas_s3.gateway.storage import layout
 
     env = os.environ
+    secret = env.get(constants.GATEWAY_UPSTREAM_SECRET_KEY_ENV)
+    if not secret and conf.upstream_secret_key_sealed:
+        secret = _open_sealed(
+            conf,
+            "upstream secret key",
+            node_seal.UPSTREAM_SECRET_CONTEXT,
+            conf.upstream_secret_key_sealed,
+        )
+    index = conf.index
+    if conf.index_sealed:
+        index = _open_sealed(conf, "index", node_seal.INDEX_CONTEXT, conf.index_sealed)
     return layout.parse(
         blob_store=conf.blob_store,
-        index=conf.index,
+        index=index,
         upstream_endpoint=conf.upstream_endpoint,
         upstream_bucket=conf.upstream_bucket,
         upstream_region=conf.upstream_region,
         upstream_access_key=env.get(constants.GATEWAY_UPSTREAM_ACCESS_KEY_ENV)
         or conf.upstream_access_key,
-        upstream_secret_key=env.get(constants.GATEWAY_UPSTREAM_SECRET_KEY_ENV)
-        or conf.upstream_secret_key,
+        upstream_secret_key=secret or conf.upstream_secret_key,
     )
 
 

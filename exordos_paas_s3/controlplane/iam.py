@@ -43,6 +43,19 @@ CRUD_ACTIONS = ("create", "read", "update", "delete")
 # operator may manage an instance's content without being allowed either.
 ACTION_RESIZE = "resize"
 ACTION_MAKE_PUBLIC = "make_public"
+# Pointing an instance's gateways at an S3 upstream and a database (and
+# handing them credentials for both) is the owner's call, not an operator's.
+ACTION_CONFIGURE_STORAGE = "configure_storage"
+STORAGE_FIELDS = (
+    "blob_store",
+    "upstream_endpoint",
+    "upstream_bucket",
+    "upstream_region",
+    "upstream_access_key",
+    "upstream_secret_key",
+    "index_url",
+    "index_password",
+)
 
 # (policy, field) -> action that must be granted to set the field, on create
 # and on update. Fields not listed follow the resource's create/update action.
@@ -52,11 +65,12 @@ FIELD_WRITE_ACTIONS = {
     (POLICY_INSTANCE, "disk_size"): ACTION_RESIZE,
     (POLICY_INSTANCE, "nodes_number"): ACTION_RESIZE,
     (POLICY_BUCKET, "public"): ACTION_MAKE_PUBLIC,
+    **{(POLICY_INSTANCE, field): ACTION_CONFIGURE_STORAGE for field in STORAGE_FIELDS},
 }
 
 RESOURCE_POLICIES = {
     POLICY_VERSION: CRUD_ACTIONS,
-    POLICY_INSTANCE: CRUD_ACTIONS + (ACTION_RESIZE,),
+    POLICY_INSTANCE: CRUD_ACTIONS + (ACTION_RESIZE, ACTION_CONFIGURE_STORAGE),
     POLICY_BUCKET: CRUD_ACTIONS + (ACTION_MAKE_PUBLIC,),
     POLICY_POLICY: CRUD_ACTIONS,
     POLICY_USER: CRUD_ACTIONS,

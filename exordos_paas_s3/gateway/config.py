@@ -133,6 +133,14 @@ OPTS = [
         help="The upstream's secret key (the environment variable "
         f"{constants.GATEWAY_UPSTREAM_SECRET_KEY_ENV} takes precedence).",
     ),
+    cfg.StrOpt(
+        "upstream-secret-key-sealed",
+        default=None,
+        secret=True,
+        help="The upstream's secret key sealed to this node (as the control "
+        "plane writes it; opened with the node's key like "
+        "root_secret_key_sealed). The environment variable comes first.",
+    ),
     cfg.IntOpt(
         "upstream-multipart-threshold-mib",
         default=16,
@@ -185,6 +193,13 @@ OPTS = [
         help="Where the index (versions, uploads, bucket documents, usage) "
         "lives: 'sqlite' in --data-dir, or a postgresql://USER@HOST:PORT/DB "
         "URL shared by several gateways.",
+    ),
+    cfg.StrOpt(
+        "index-sealed",
+        default=None,
+        secret=True,
+        help="--index sealed to this node (as the control plane writes a "
+        "postgresql:// URL with its password); replaces --index when set.",
     ),
     cfg.BoolOpt(
         "fsync",

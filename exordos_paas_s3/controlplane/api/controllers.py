@@ -38,7 +38,7 @@ from restalchemy.dm import types as ra_types
 from restalchemy.storage import exceptions as storage_exc
 from restalchemy.storage.sql import engines
 
-from exordos_paas_s3.controlplane import iam, input_rules, validation
+from exordos_paas_s3.controlplane import iam, input_rules, instance_storage, validation
 from exordos_paas_s3.controlplane.dm import models
 from exordos_paas_s3.controlplane.paas import models as paas_models
 
@@ -57,6 +57,9 @@ _NEVER = {ra_c.ALL: HIDDEN}
 # Shown once, in the response to the create that generated it (or took it:
 # a client may choose it, `exordos ... keys add --secret-key`).
 _CREATE_RESPONSE_ONLY = {ra_c.ALL: HIDDEN, ra_c.CREATE: RW}
+# Written by a request, never shown: the controller answers such a field
+# as null (_WithoutSecrets), the model keeps it sealed.
+_WRITE_ONLY = {ra_c.ALL: HIDDEN, ra_c.CREATE: RW, ra_c.UPDATE: RW}
 
 # RestAlchemy clients (the exordos CLI among them) choose the uuid and name
 # the project on create; both are checked there (_check_create_identity).
@@ -543,7 +546,22 @@ class InstanceController(
         nodes=_READ_ONLY,
         root_access_key=_NEVER,
         root_secret=_NEVER,
+        blob_store=_CREATE_ONLY,
+        upstream_bucket=_CREATE_ONLY,
+        upstream_secret_key=_WRITE_ONLY,
+        index_url=_CREATE_ONLY,
+        index_password=_WRITE_ONLY,
     )
+
+    @staticmethod
+    def _seal_storage_secrets(kwargs):
+        # The model only ever holds them sealed (as the root secret).
+        for field in instance_storage.SECRET_FIELDS:
+            value = kwargs.get(field)
+            if value is not None:
+                kwargs[field] = models.Instance.seal_secret(
+                    field, instance_storage.check_secret(field, value)
+                )
 
     def do_collection(self, parent_resource=None):
         if self._req.method == "POST":
@@ -601,6 +619,7 @@ class InstanceController(
                 self._ctx_project_id,
                 f"the project of the token ({self._ctx_project_id})",
             )
+        self._seal_storage_secrets(kwargs)
         self._enforce_field_writes(kwargs)
         instance = super().create(**kwargs)
         if instance.bucket_name:
@@ -611,17 +630,37 @@ class InstanceController(
                 # The instance's defaults, as for any bucket made on it.
                 versioning_enabled=bool(instance.versioning),
             ).insert()
-        return instance
+        return _WithoutSecrets(instance)
 
     def update(self, uuid, **kwargs):
         check_integer_ranges(self.model, kwargs)
+        self._seal_storage_secrets(kwargs)
         self._enforce_field_writes(kwargs)
         filters = {}
         self._enforce_and_override_project_id_in_kwargs("update", filters)
         if "project_id" in kwargs and self._ctx_project_id:
             self._force_project_id(kwargs["project_id"])
         dm = ra_controllers.BaseResourceController.get(self, uuid, **filters)
-        return self._apply_update(dm, kwargs)
+        return _WithoutSecrets(self._apply_update(dm, kwargs))
+
+
+class _WithoutSecrets:
+    """What the packer renders for a created or updated instance: its
+    fields, the write-only secrets as null (their sealed form is nobody's
+    business either). Not a model (``properties`` is None)."""
+
+    properties = None
+
+    def __init__(self, instance):
+        self._instance = instance
+
+    def __getattr__(self, name):
+        if name in instance_storage.SECRET_FIELDS:
+            return None
+        return getattr(self._instance, name)
+
+    def __repr__(self):
+        return repr(self._instance)
 
 
 class _NestedController(

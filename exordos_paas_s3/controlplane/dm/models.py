@@ -33,7 +33,7 @@ from restalchemy.dm import filters as dm_filters
 from restalchemy.dm import models, properties, relationships, types
 from restalchemy.storage.sql import orm
 
-from exordos_paas_s3.controlplane import secret_box, validation
+from exordos_paas_s3.controlplane import instance_storage, secret_box, validation
 
 LOG = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class Instance(
     """One S3 service: a set of gateway nodes with their own data."""
 
     __tablename__ = "s3_instances"
-    __sealed_fields__ = ("root_secret",)
+    __sealed_fields__ = ("root_secret", *instance_storage.SECRET_FIELDS)
     __jsonfields__ = ("nodes",)
 
     name = properties.property(
@@ -227,6 +227,31 @@ class Instance(
         types.AllowNone(types.String(min_length=16, max_length=128)), default=None
     )
     root_secret = properties.property(types.AllowNone(SealedSecret()), default=None)
+    # Where the gateways keep bytes and index (controlplane/instance_storage
+    # says the rules): each node's disk by default, else an S3 upstream and
+    # a PostgreSQL index. The two secrets are write-only and sealed.
+    blob_store = properties.property(
+        types.Enum(list(instance_storage.BLOB_STORES)), default="local"
+    )
+    upstream_endpoint = properties.property(
+        types.AllowNone(types.String(min_length=1, max_length=1024)), default=None
+    )
+    upstream_bucket = properties.property(
+        types.AllowNone(types.String(min_length=3, max_length=63)), default=None
+    )
+    upstream_region = properties.property(
+        types.AllowNone(types.String(min_length=1, max_length=64)), default=None
+    )
+    upstream_access_key = properties.property(
+        types.AllowNone(types.String(min_length=3, max_length=128)), default=None
+    )
+    upstream_secret_key = properties.property(
+        types.AllowNone(SealedSecret()), default=None
+    )
+    index_url = properties.property(
+        types.String(min_length=1, max_length=1024), default="sqlite"
+    )
+    index_password = properties.property(types.AllowNone(SealedSecret()), default=None)
 
     def generate_root_credentials(self):
         if self.root_access_key is None:
@@ -247,6 +272,7 @@ class Instance(
                 field="nodes_number",
                 reason="an instance of kind single_node has exactly 1 node",
             )
+        instance_storage.check_shape(self)
 
     def insert(self, session=None):
         self.generate_root_credentials()

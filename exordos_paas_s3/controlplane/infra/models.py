@@ -23,6 +23,7 @@ from gcl_sdk.infra import constants as infra_c
 from gcl_sdk.infra.dm import models as infra_models
 
 from exordos_paas_s3 import constants, node_seal
+from exordos_paas_s3.controlplane import instance_storage
 from exordos_paas_s3.controlplane.dm import models
 
 # GiB of the root disk the image boots from; data lives on the data disk.
@@ -44,14 +45,53 @@ root_access_key = {root_access_key}
 # gateway and the agent open it with the node's encryption key.
 node_uuid = {node_uuid}
 root_secret_key_sealed = {root_secret_key_sealed}
-"""
+{storage}"""
+
+
+def storage_conf(
+    instance: models.Instance, node_uuid: sys_uuid.UUID, node_key: bytes
+) -> str:
+    """The storage lines of gateway.conf (none: each node's own disk and
+    SQLite index, the gateway's defaults). Secrets sealed to the node."""
+    lines = []
+    if instance.blob_store == "s3":
+        lines += [
+            "# Object bytes in an S3 upstream (docs/gateway.md, Storage).",
+            "blob_store = s3",
+            f"upstream_endpoint = {instance.upstream_endpoint}",
+            f"upstream_bucket = {instance.upstream_bucket}",
+        ]
+        if instance.upstream_region:
+            lines.append(f"upstream_region = {instance.upstream_region}")
+        secret = node_seal.seal(
+            node_key,
+            node_uuid,
+            node_seal.UPSTREAM_SECRET_CONTEXT,
+            instance.open_secret("upstream_secret_key"),
+        )
+        lines += [
+            f"upstream_access_key = {instance.upstream_access_key}",
+            f"upstream_secret_key_sealed = {secret}",
+        ]
+    if instance.index_url != "sqlite":
+        password = (
+            instance.open_secret("index_password")
+            if instance.index_password is not None
+            else None
+        )
+        # The whole URL is sealed: with its password it is a credential.
+        url = instance_storage.index_with_password(instance.index_url, password)
+        sealed = node_seal.seal(node_key, node_uuid, node_seal.INDEX_CONTEXT, url)
+        lines += ["# The index shared by every node.", f"index_sealed = {sealed}"]
+    return "".join(f"{line}\n" for line in lines)
 
 
 def gateway_conf(
     instance: models.Instance, node_uuid: sys_uuid.UUID, node_key: bytes
 ) -> str:
-    """The gateway.conf of one node; its root secret opens on that node only."""
+    """The gateway.conf of one node; its secrets open on that node only."""
     return GATEWAY_CONF_TEMPLATE.format(
+        storage=storage_conf(instance, node_uuid, node_key),
         data_dir=constants.GATEWAY_DATA_DIR,
         port=S3_PORT,
         admin_listen=ADMIN_LISTEN,
@@ -89,13 +129,17 @@ class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
                 "kind",
                 "version",
                 "project_id",
+                # A change of storage rewrites gateway.conf (no secret here).
+                *instance_storage.PLAIN_FIELDS,
             )
         )
 
     def get_resource_ignore_fields(self) -> tp.Collection[str]:
-        # Never let the root credentials into ua_target_resources via the
+        # Never let the credentials into ua_target_resources via the
         # instance: they reach the nodes sealed, in gateway.conf.
-        return frozenset(("root_secret", "root_access_key"))
+        return frozenset(
+            ("root_secret", "root_access_key", *instance_storage.SECRET_FIELDS)
+        )
 
     def disk_spec(self) -> infra_models.SetDisksSpec:
         return infra_models.SetDisksSpec(

@@ -28,6 +28,7 @@ from restalchemy.dm import properties
 from restalchemy.dm import types as ra_types
 
 from exordos_paas_s3 import node_state as ns
+from exordos_paas_s3.controlplane import instance_storage
 from exordos_paas_s3.controlplane.dm import models
 
 _SECTIONS = tuple(ns.SECTIONS)
@@ -180,8 +181,10 @@ class PaaSInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
         return frozenset(("uuid", "name", "project_id"))
 
     def get_resource_ignore_fields(self) -> tp.Collection[str]:
-        # Never let the root credentials into ua_target_resources.
-        return frozenset(("root_secret", "root_access_key"))
+        # Never let the credentials into ua_target_resources.
+        return frozenset(
+            ("root_secret", "root_access_key", *instance_storage.SECRET_FIELDS)
+        )
 
     def actual_node_set(self) -> infra_models.NodeSet | None:
         """The node set Core (or the stand) reports for this instance."""
