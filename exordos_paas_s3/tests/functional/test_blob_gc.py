@@ -24,6 +24,7 @@ cannot back-date an object, so the GC's grace is a second here.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -213,6 +214,10 @@ def test_gc_keeps_a_young_unnamed_blob(tmp_path, monkeypatch, upstream):
         report = _admin(gw, "/v1/gc")
         assert report["kept_young"] == 1 and report["deleted"] == 0, report
         assert young in _blob_ids(upstream)
+        # The same pass from the command line.
+        done = _cli(gw, "gc")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["kept_young"] == 1
     finally:
         gw.stop()
 
@@ -354,6 +359,10 @@ def test_a_slow_read_keeps_its_blobs_past_the_grace(tmp_path, monkeypatch, upstr
 
 
 def _verify_cli(gw, *args):
+    return _cli(gw, "verify", *args)
+
+
+def _cli(gw, command, *args):
     env = dict(os.environ)
     env["EXORDOS_S3_ROOT_ACCESS_KEY"] = gw.access_key
     env["EXORDOS_S3_ROOT_SECRET_KEY"] = gw.secret_key
@@ -363,7 +372,7 @@ def _verify_cli(gw, *args):
             sys.executable,
             "-m",
             "exordos_paas_s3.cmd.cli",
-            "verify",
+            command,
             "--admin-url",
             gw.admin_endpoint,
             *args,
@@ -376,8 +385,6 @@ def _verify_cli(gw, *args):
 
 
 def test_verify_reports_a_corrupt_and_a_missing_blob(tmp_path, monkeypatch, upstream):
-    import json
-
     gw = _start(tmp_path, monkeypatch, upstream)
     try:
         s3 = _client(gw)
