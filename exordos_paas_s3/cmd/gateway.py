@@ -247,7 +247,20 @@ async def build(conf: cfg.ConfigOpts):
         collector=collector,
     )
 
+    # The background table maintenance scheduler (gateway/tables): a task
+    # on this loop; it imports the catalog only when turned on.
+    tables_scheduler = None
+    if conf.tables_maintenance_interval > 0:
+        from exordos_paas_s3.gateway.tables import scheduler as tables_sched
+
+        tables_scheduler = tables_sched.Scheduler(
+            storage, conf.tables_maintenance_interval
+        )
+        tables_scheduler.start()
+
     async def close() -> None:
+        if tables_scheduler is not None:
+            await tables_scheduler.stop()
         if collector is not None:
             await collector.close()
         await backend.close()

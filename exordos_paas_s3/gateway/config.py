@@ -302,6 +302,16 @@ OPTS = [
         "the gateway stops anyway (the systemd unit's TimeoutStopSec is "
         "larger).",
     ),
+    cfg.FloatOpt(
+        "tables-maintenance-interval",
+        default=60.0,
+        min=0,
+        help="Seconds between ticks of the background table maintenance "
+        "scheduler (S3 Tables): each tick queues the due maintenance of "
+        "tables whose background-enabled is true and runs a few queued jobs "
+        "under the table's lease. 0 turns the scheduler off (jobs then run "
+        "only through POST .../maintenance/worker/run).",
+    ),
     cfg.StrOpt(
         "log-level",
         default="INFO",

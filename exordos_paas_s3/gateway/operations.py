@@ -196,3 +196,16 @@ class Operation(enum.Enum):
     TablesCreateView = ("s3tables:CreateView", _B)
     TablesGetView = ("s3tables:GetView", _B)
     TablesDeleteView = ("s3tables:DeleteView", _B)
+    # Maintenance (gateway/tables/maintenance_rest.py): AWS's names for the
+    # configuration and job status; running jobs and the diagnostics are ours.
+    TablesGetTableMaintenanceConfiguration = (
+        "s3tables:GetTableMaintenanceConfiguration",
+        _B,
+    )
+    TablesPutTableMaintenanceConfiguration = (
+        "s3tables:PutTableMaintenanceConfiguration",
+        _B,
+    )
+    TablesGetTableMaintenanceJobStatus = ("s3tables:GetTableMaintenanceJobStatus", _B)
+    TablesRunTableMaintenance = ("s3tables:RunTableMaintenance", _B)
+    TablesGetCatalogDiagnostics = ("s3tables:GetCatalogDiagnostics", _B)

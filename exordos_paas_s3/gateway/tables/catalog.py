@@ -225,6 +225,18 @@ def _model_error(exc: Exception) -> BadRequest:
 # --- the catalog -------------------------------------------------------------
 
 
+_SHARED: dict[int, Catalog] = {}
+
+
+def shared(storage: storage_base.Storage) -> Catalog:
+    """The one catalog of a storage: the REST routes and the background
+    maintenance scheduler must share its per-bucket locks."""
+    found = _SHARED.get(id(storage))
+    if found is None or found._storage is not storage:
+        found = _SHARED[id(storage)] = Catalog(storage)
+    return found
+
+
 class Catalog:
     """Table buckets over one :class:`Storage`; one per gateway process.
 
@@ -920,6 +932,16 @@ class Catalog:
             f"{version:05d}-{uuid.uuid4()}.metadata.json"
         )
         data = metadata.model_dump_json().encode()
+        await self._put_file(bucket, location, data, "application/json")
+        if table:
+            self._remember(location, metadata)
+        return location
+
+    async def _put_file(
+        self, bucket: str, location: str, data: bytes, content_type: str
+    ) -> None:
+        """Write a file of a table (metadata, or maintenance's rewritten data
+        and manifests) as an object of the bucket."""
         info = await self._bucket(bucket)
         # Metadata files count against the bucket's quota like any object
         # (QuotaExceeded, a 403); the bucket's default encryption applies
@@ -932,15 +954,12 @@ class Catalog:
                 bucket=bucket,
                 key=_key_of(bucket, location),
                 owner_id=info.owner_id,
-                content_type="application/json",
+                content_type=content_type,
                 expected_size=len(data),
             ),
             _one(data),
             storage_base.Expected(size=len(data), quota=room),
         )
-        if table:
-            self._remember(location, metadata)
-        return location
 
     async def _read_metadata(self, bucket: str, location: str) -> TableMetadata:
         cached = self._metadata.get(location)
@@ -956,15 +975,18 @@ class Catalog:
         self._remember(location, metadata)
         return metadata
 
-    async def _read_file(self, bucket: str, location: str) -> bytes | None:
-        """A (metadata, manifest list, manifest) file's bytes; None if absent."""
+    async def _read_file(
+        self, bucket: str, location: str, limit: int = MAX_METADATA_BYTES
+    ) -> bytes | None:
+        """A (metadata, manifest list, manifest; for maintenance, data) file's
+        bytes; None if absent."""
         try:
             reader = await self._storage.open_object(bucket, _key_of(bucket, location))
         except s3_errors.S3Error as exc:
             if exc.code == "NoSuchKey":
                 return None
             raise
-        if reader.length > MAX_METADATA_BYTES:
+        if reader.length > limit:
             raise TooLarge(f"file {location} is too large for the catalog to read")
         if reader.data is not None and len(reader.data) == reader.length:
             return reader.data

@@ -34,7 +34,9 @@ Routes (``{prefix}`` is the table bucket's name):
 - ``GET|POST /{prefix}/namespaces/{ns}/views``, ``GET|HEAD|DELETE
   /{prefix}/namespaces/{ns}/views/{view}`` (no replace yet)
 - seed 000's extensions: ``GET .../tables/{table}/refs``, ``PUT|DELETE
-  .../tables/{table}/refs/{ref}``, ``GET .../tables/{table}/metadata-location``
+  .../tables/{table}/refs/{ref}``, ``GET .../tables/{table}/metadata-location``;
+  ``.../tables/{table}/maintenance/...`` and ``GET /{prefix}/catalog/diagnostics``
+  (``maintenance_rest.py``)
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ class CatalogApi:
     """The routes; one per S3App, built on the first catalog request."""
 
     def __init__(self, req: Request) -> None:
-        self.catalog = cat.Catalog(req.storage)
+        self.catalog = cat.shared(req.storage)
 
     async def handle(
         self, req: Request, authenticator: sigv4.Authenticator
@@ -348,6 +350,17 @@ class CatalogApi:
                     return await self._ref(
                         req, bucket, levels, name, extension[1], body
                     )
+                if extension[0] == "maintenance":
+                    from exordos_paas_s3.gateway.tables import maintenance_rest
+
+                    return await maintenance_rest.table_route(
+                        self, req, bucket, levels, name, extension[1:], body
+                    )
+        if rest == ["catalog", "diagnostics"]:
+            from exordos_paas_s3.gateway.tables import maintenance_rest
+
+            self._allow(method, "GET")
+            return await maintenance_rest.diagnostics(self, req, bucket)
         if rest == ["tables", "rename"]:
             self._allow(method, "POST")
             return await self._rename(req, bucket, body)
