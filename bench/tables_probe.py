@@ -20,9 +20,17 @@ CPU time from /proc:
 - loadTable: a SigV4-signed GET of the table (raw requests, one session);
 - commit: a metadata-only commit (set-properties) through the REST route;
 - append: a whole PyIceberg one-row append (data file and manifests PUT
-  through S3, then the commit).
+  through S3, then the commit);
+- plan: a dry-run maintenance job of all four operations (expire-snapshots,
+  clean-metadata, remove-orphan-files, rewrite-data-files) on that table
+  (its snapshots, manifests and files are read, nothing changes);
+- compact: a committed binpack of ``--compact-files`` one-row files (the
+  appends before each compaction are not counted);
+- idle tick: the background scheduler's cost per tick (the probe's gateway
+  restarted to tick every 0.1 s; one table bucket, one table without background work).
 
-  bench/tables_probe.py --loads 300 --commits 100 --appends 30
+  bench/tables_probe.py --loads 300 --commits 100 --appends 30 --plans 30 \
+      --compactions 5 --compact-files 10 --idle-seconds 5
 """
 
 import argparse
@@ -51,11 +59,21 @@ def main() -> None:
     p.add_argument("--loads", type=int, default=300)
     p.add_argument("--commits", type=int, default=100)
     p.add_argument("--appends", type=int, default=30)
+    p.add_argument("--plans", type=int, default=30)
+    p.add_argument("--compactions", type=int, default=5)
+    p.add_argument("--compact-files", type=int, default=10)
+    p.add_argument("--idle-seconds", type=float, default=5.0)
     args = p.parse_args()
 
     from pyiceberg.catalog.rest import RestCatalog
 
-    gw = new_gateway(tempfile.mkdtemp(prefix="tables-probe-"))
+    # The background scheduler off for the per-call figures; on (every
+    # 0.1 s) after a restart, for its idle cost.
+    gw = new_gateway(
+        tempfile.mkdtemp(prefix="tables-probe-"),
+        "--tables-maintenance-interval",
+        "0",
+    )
     gw.start()
     session = requests.Session()
     creds = Credentials(gw.access_key, gw.secret_key)
@@ -126,6 +144,51 @@ def main() -> None:
             "append",
             args.appends,
             lambda i: table.append(pa.table({"id": [i], "name": ["y"]}, schema=SCHEMA)),
+        )
+        maintenance = path + "/maintenance/metadata"
+        measure("plan", args.plans, lambda i: call("POST", maintenance, {}))
+
+        compact_cpu = compact_wall = 0.0
+        for c in range(args.compactions):
+            for j in range(args.compact_files):
+                row = {"id": [10_000 + c * 100 + j], "name": ["c"]}
+                table.append(pa.table(row, schema=SCHEMA))
+            cpu0, t0 = proc_stats.cpu_seconds(pid), time.perf_counter()
+            r = call(
+                "POST",
+                maintenance,
+                {
+                    "operations": ["rewrite-data-files"],
+                    "dry-run": False,
+                    "min-input-files": 2,
+                },
+            )
+            compact_cpu += proc_stats.cpu_seconds(pid) - cpu0
+            compact_wall += time.perf_counter() - t0
+            report = r.json()["report"]["rewrite-data-files"]
+            assert "output-files" in report, report
+        n = max(args.compactions, 1)
+        print(
+            f"{'compact':10s} {args.compactions:5d} calls  server CPU"
+            f" {compact_cpu / n * 1000:7.2f} ms/call  wall"
+            f" {compact_wall / n * 1000:7.2f} ms/call"
+            f"  ({args.compact_files} files each)"
+        )
+
+        gw.stop()
+        gw.extra_args = ("--tables-maintenance-interval", "0.1")
+        gw.start()
+        pid = gw.proc.pid
+        sched = path + "/maintenance/scheduler"
+        time.sleep(0.5)
+        ticks0 = call("GET", sched).json()["gateway-scheduler"]["ticks"]
+        cpu0 = proc_stats.cpu_seconds(pid)
+        time.sleep(args.idle_seconds)
+        cpu = proc_stats.cpu_seconds(pid) - cpu0
+        ticks = call("GET", sched).json()["gateway-scheduler"]["ticks"] - ticks0
+        print(
+            f"{'idle tick':10s} {ticks:5d} ticks  server CPU"
+            f" {cpu / max(ticks, 1) * 1000:7.3f} ms/tick (idle process included)"
         )
     finally:
         gw.stop()
