@@ -196,6 +196,7 @@ class Operation(enum.Enum):
     TablesCreateView = ("s3tables:CreateView", _B)
     TablesGetView = ("s3tables:GetView", _B)
     TablesDeleteView = ("s3tables:DeleteView", _B)
+    TablesReplaceView = ("s3tables:ReplaceView", _B)
     # Maintenance (gateway/tables/maintenance_rest.py): AWS's names for the
     # configuration and job status; running jobs and the diagnostics are ours.
     TablesGetTableMaintenanceConfiguration = (

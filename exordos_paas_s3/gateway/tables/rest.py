@@ -32,7 +32,8 @@ Routes (``{prefix}`` is the table bucket's name):
   /{prefix}/namespaces/{ns}/tables/{table}``, ``POST
   /{prefix}/namespaces/{ns}/register``, ``POST /{prefix}/tables/rename``
 - ``GET|POST /{prefix}/namespaces/{ns}/views``, ``GET|HEAD|DELETE
-  /{prefix}/namespaces/{ns}/views/{view}`` (no replace yet)
+  /{prefix}/namespaces/{ns}/views/{view}``, ``POST`` of it replaces
+  (``views.py``)
 - seed 000's extensions: ``GET .../tables/{table}/refs``, ``PUT|DELETE
   .../tables/{table}/refs/{ref}``, ``GET .../tables/{table}/metadata-location``;
   ``.../tables/{table}/maintenance/...`` and ``GET /{prefix}/catalog/diagnostics``
@@ -83,6 +84,7 @@ ENDPOINTS = (
     "POST /v1/{prefix}/namespaces/{namespace}/views",
     "GET /v1/{prefix}/namespaces/{namespace}/views/{view}",
     "HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
+    "POST /v1/{prefix}/namespaces/{namespace}/views/{view}",
     "DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
 )
 
@@ -331,7 +333,7 @@ class CatalogApi:
                 return await self._views(req, bucket, levels, body)
             if len(tail) == 2 and tail[0] == "views":
                 name = cat.check_name(tail[1], "view name")
-                return await self._view(req, bucket, levels, name)
+                return await self._view(req, bucket, levels, name, body)
             if tail == ["register"]:
                 self._allow(method, "POST")
                 return await self._register(req, bucket, levels, body)
@@ -540,7 +542,12 @@ class CatalogApi:
         return _view_result(location, metadata)
 
     async def _view(
-        self, req: Request, bucket: str, levels: tuple[str, ...], name: str
+        self,
+        req: Request,
+        bucket: str,
+        levels: tuple[str, ...],
+        name: str,
+        body: bytes,
     ) -> Response:
         method = req.method
         resource = cat.table_resource(levels, name)
@@ -550,7 +557,15 @@ class CatalogApi:
             if method == "HEAD":
                 return _no_content()
             return _view_result(location, metadata)
-        self._allow(method, "GET", "HEAD", "DELETE")
+        if method == "POST":
+            from exordos_paas_s3.gateway.tables import views
+
+            await self._authorize(req, Op.TablesReplaceView, bucket, resource)
+            location, metadata = await views.replace_view(
+                self.catalog, bucket, levels, name, self._json_body(body)
+            )
+            return _view_result(location, metadata)
+        self._allow(method, "GET", "HEAD", "POST", "DELETE")
         await self._authorize(req, Op.TablesDeleteView, bucket, resource)
         await self.catalog.drop_view(bucket, levels, name)
         return _no_content()

@@ -142,11 +142,12 @@ def test_config_names_the_prefix_and_exactly_the_served_routes(gateway, table_bu
             f"POST {ns}/{{namespace}}/views",
             f"GET {ns}/{{namespace}}/views/{{view}}",
             f"HEAD {ns}/{{namespace}}/views/{{view}}",
+            f"POST {ns}/{{namespace}}/views/{{view}}",
             f"DELETE {ns}/{{namespace}}/views/{{view}}",
         ]
     )
-    # Not served yet, so not listed: table credentials, view replace.
-    r = _signed(gateway, "POST", f"/iceberg/v1/{table_bucket}/namespaces/x/views/y")
+    # Not a route: not listed.
+    r = _signed(gateway, "PUT", f"/iceberg/v1/{table_bucket}/namespaces/x/views/y")
     assert r.status_code == 405
     r = _signed(gateway, "GET", "/iceberg/v1/config")
     assert r.status_code == 400 and "warehouse" in _error(r)["message"]

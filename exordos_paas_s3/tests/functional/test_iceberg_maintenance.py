@@ -634,3 +634,162 @@ def test_background_scheduler_runs_due_maintenance_and_survives_restart(
         assert view["next-due-at-ms"] > view["last-scheduled-at-ms"]
     finally:
         empty_and_delete(s3, bucket)
+
+
+# --- view replace ------------------------------------------------------------------
+
+
+def _view_version(sql: str, schema_id: int = -1) -> dict:
+    return {
+        "version-id": 99,
+        "schema-id": schema_id,
+        "timestamp-ms": int(time.time() * 1000),
+        "summary": {"engine-name": "tests"},
+        "representations": [{"type": "sql", "sql": sql, "dialect": "spark"}],
+        "default-namespace": ["vr"],
+    }
+
+
+def test_view_replace(gateway, catalog, table_bucket):
+    from pyiceberg.view.metadata import SQLViewRepresentation, ViewVersion
+
+    catalog.create_namespace("vr")
+    version = ViewVersion(
+        version_id=1,
+        schema_id=0,
+        representations=[
+            SQLViewRepresentation(type="sql", sql="SELECT 1 AS id", dialect="spark")
+        ],
+        default_namespace=["vr"],
+    )
+    view = catalog.create_view("vr.v", pa.schema([("id", pa.int64())]), version)
+    path = f"/iceberg/v1/{table_bucket}/namespaces/vr/views/v"
+    schema = {
+        "type": "struct",
+        "schema-id": 1,
+        "fields": [
+            {"id": 1, "name": "id", "type": "long", "required": False},
+            {"id": 2, "name": "name", "type": "string", "required": False},
+        ],
+    }
+    body = {
+        "identifier": {"namespace": ["vr"], "name": "v"},
+        "requirements": [{"type": "assert-view-uuid", "uuid": view.metadata.view_uuid}],
+        "updates": [
+            {"action": "add-schema", "schema": schema},
+            {
+                "action": "add-view-version",
+                "view-version": _view_version("SELECT id, name FROM vr.t"),
+            },
+            {"action": "set-current-view-version", "view-version-id": -1},
+            {"action": "set-properties", "updates": {"comment": "two columns"}},
+        ],
+    }
+    r = _signed(gateway, "POST", path, body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["metadata"]["current-version-id"] == 2
+    loaded = catalog.load_view("vr.v").metadata
+    assert loaded.current_version_id == 2
+    current = [v for v in loaded.versions if v.version_id == 2][0]
+    assert current.schema_id == 1
+    assert current.representations[0].root.sql == "SELECT id, name FROM vr.t"
+    assert [e.version_id for e in loaded.version_log] == [1, 2]
+    assert loaded.properties["comment"] == "two columns"
+    assert out["metadata-location"].endswith(".metadata.json")
+    assert "/00001-" in out["metadata-location"]
+    # Back to version 1 by id; the same version added again is not a copy.
+    r = _signed(
+        gateway,
+        "POST",
+        path,
+        {"updates": [{"action": "set-current-view-version", "view-version-id": 1}]},
+    )
+    assert r.status_code == 200 and r.json()["metadata"]["current-version-id"] == 1
+    r = _signed(
+        gateway,
+        "POST",
+        path,
+        {
+            "updates": [
+                {
+                    "action": "add-view-version",
+                    "view-version": _view_version("SELECT id, name FROM vr.t", 1),
+                },
+                {"action": "set-current-view-version", "view-version-id": -1},
+            ]
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["metadata"]["current-version-id"] == 2
+    assert len(r.json()["metadata"]["versions"]) == 2
+
+    # A stale uuid is a 409; bad updates are 400s; nothing lands.
+    before = catalog.load_view("vr.v").metadata
+    r = _signed(
+        gateway,
+        "POST",
+        path,
+        {
+            "requirements": [{"type": "assert-view-uuid", "uuid": str(uuid.uuid4())}],
+            "updates": [{"action": "set-properties", "updates": {"x": "y"}}],
+        },
+    )
+    assert r.status_code == 409 and _error(r)["type"] == "CommitFailedException"
+    for bad in (
+        b"{",
+        {"updates": "all"},
+        {"updates": [{"action": "no-such-thing"}]},
+        {"updates": [{"action": "set-current-view-version", "view-version-id": 42}]},
+        {"updates": [{"action": "set-current-view-version", "view-version-id": -1}]},
+        {"updates": [{"action": "add-view-version", "view-version": {"x": 1}}]},
+        {
+            "updates": [
+                {"action": "add-view-version", "view-version": _view_version("S", 7)}
+            ]
+        },
+        {"updates": [{"action": "set-location", "location": "s3://elsewhere/v"}]},
+        {"updates": [{"action": "assign-uuid", "uuid": str(uuid.uuid4())}]},
+        {"updates": [{"action": "upgrade-format-version", "format-version": 2}]},
+        {"updates": [{"action": "set-properties", "updates": {"n": 1}}]},
+        {"requirements": [{"type": "assert-table-uuid", "uuid": "x"}]},
+        {"identifier": {"namespace": ["vr"], "name": "other"}, "updates": []},
+    ):
+        r = _signed(gateway, "POST", path, bad)
+        assert r.status_code == 400, (bad, r.text)
+        _error(r)
+    assert catalog.load_view("vr.v").metadata == before
+    r = _signed(
+        gateway,
+        "POST",
+        f"/iceberg/v1/{table_bucket}/namespaces/vr/views/ghost",
+        {"updates": body["updates"]},
+    )
+    assert r.status_code == 404 and _error(r)["type"] == "NoSuchViewException"
+
+
+# --- refs and the pointer: the bad input the catalog tests leave out ----------------
+
+
+def test_refs_and_pointer_bad_input(gateway, catalog, table_bucket):
+    _table_with_appends(catalog, "rb.t", 1)
+    base = f"/iceberg/v1/{table_bucket}/namespaces/rb/tables"
+    r = _signed(gateway, "GET", base + "/ghost/metadata-location")
+    assert r.status_code == 404 and _error(r)["type"] == "NoSuchTableException"
+    r = _signed(gateway, "GET", base + "/ghost/refs")
+    assert r.status_code == 404
+    r = _signed(gateway, "POST", base + "/t/metadata-location")
+    assert r.status_code == 405
+    r = _signed(gateway, "POST", base + "/t/refs")
+    assert r.status_code == 405
+    r = _signed(gateway, "PUT", base + "/t/refs/x", b"{broken")
+    assert r.status_code == 400
+    r = _signed(gateway, "PUT", base + "/t/refs/x")
+    assert r.status_code == 400
+    r = _signed(gateway, "DELETE", base + "/t/refs/x", b"[true]")
+    assert r.status_code == 400
+    r = _signed(gateway, "DELETE", base + "/t/refs/ghost", {"force": True})
+    assert r.status_code == 404
+    _error(r)
+    pointer = _signed(gateway, "GET", base + "/t/metadata-location").json()
+    assert set(pointer) == {"metadata-location", "version-token"}
