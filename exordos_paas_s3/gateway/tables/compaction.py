@@ -289,6 +289,7 @@ async def rewrite(
             # its files go and the rewrite is planned against the new state.
             for path in written:
                 await catalog._delete_file(bucket, path)
+            events.append(mt._event(mt.REWRITE + "-replanned", reason="conflict"))
             continue
         result.update(
             {

@@ -424,14 +424,16 @@ def test_concurrent_appends_during_compaction_lose_nothing(
         thread.join(timeout=120)
     assert not errors, errors
     for r in results:
-        # Succeeded, or lost every replan to the writer (a 409-worthy
-        # failure reported in the job, never a lost row).
-        assert r.status_code == 200, r.text
-    assert any(
-        "output-files" in r.json().get("report", {}).get("rewrite-data-files", {})
-        for r in results
-        if r.json()["status"] == "succeeded"
-    )
+        # Committed, or every replan lost to the writer: then the job is
+        # queued for a retry (202), its error says why; never a lost row.
+        assert r.status_code in (200, 202), r.text
+    # Once the writer is done a compaction commits.
+    for n in (2000, 2010):
+        catalog.load_table("race.t").append(_rows(n, 10))
+        appended.extend(range(n, n + 10))
+    r = _compact(gateway, table_bucket, "race", "t")
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["rewrite-data-files"]["output-files"] >= 1
     final = catalog.load_table("race.t")
     assert _ids(final) == sorted([*range(60), *appended])
 
