@@ -468,6 +468,38 @@ class Maintenance:
                 await self._save(bucket, doc)
         return count
 
+    async def forget_dropped(self, bucket: str) -> int:
+        """A dropped table's maintenance goes with it: its pending jobs fail
+        ("no longer exists"), its configuration and lease are forgotten
+        (finished jobs stay until trimmed). How many tables were forgotten."""
+        async with self.catalog._lock(bucket):
+            state = await self.catalog._state(bucket)
+            known = {
+                entry.get("uuid")
+                for tables in state["tables"].values()
+                for entry in tables.values()
+            }
+            doc = await self._doc(bucket)
+            gone = [u for u in doc["tables"] if u not in known]
+            gone_jobs = [
+                j
+                for j in doc["jobs"].values()
+                if j["table-uuid"] not in known and j["status"] in ("queued", "running")
+            ]
+            if not gone and not gone_jobs:
+                return 0
+            for job in gone_jobs:
+                job["status"] = "failed"
+                job["error"] = "the table no longer exists"
+                job["finished-at-ms"] = now_ms()
+                job["events"].append(_event("failed", error=job["error"]))
+            for table_uuid in gone:
+                del doc["tables"][table_uuid]
+            await self._save(bucket, doc)
+        for table_uuid in gone:
+            self._audit(bucket, table_uuid, "table-forgotten")
+        return len(gone)
+
     # --- running -----------------------------------------------------------------
 
     async def run_job(self, bucket: str, job_id: str) -> dict[str, Any]:

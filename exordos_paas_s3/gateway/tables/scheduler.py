@@ -15,6 +15,7 @@
 
 Every ``--tables-maintenance-interval`` seconds one tick walks the table
 buckets: requeues jobs whose gateway stopped mid-job (their lease expired),
+fails the pending jobs of dropped tables and forgets their configuration,
 queues each ``background-enabled`` table's background operations when its
 ``schedule-interval-seconds`` has passed, and runs queued jobs of tables
 whose worker is not paused — at most ``MAX_JOBS_PER_TICK`` per tick, each
@@ -106,6 +107,7 @@ class Scheduler:
                 continue
             bucket = info.name
             await self.maintenance.recover(bucket)
+            await self.maintenance.forget_dropped(bucket)
             state = orjson.loads(raw)
             doc = await self.maintenance._doc(bucket)
             for key, tables in sorted(state.get("tables", {}).items()):

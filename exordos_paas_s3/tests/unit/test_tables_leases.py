@@ -104,3 +104,20 @@ def test_an_expired_lease_is_recovered_and_the_job_resumed(tmp_path) -> None:
         assert ran[0]["status"] == "succeeded" and ran[0]["attempts"] == 2
 
     _run(tmp_path, fn)
+
+
+def test_a_dropped_tables_maintenance_is_forgotten(tmp_path) -> None:
+    async def fn(catalog: cat.Catalog) -> None:
+        m = mt.Maintenance(catalog)
+        await m.put_config("tb", ("ns",), "t", {"background-enabled": True})
+        job = await m.submit("tb", ("ns",), "t", REQUEST)
+        assert await m.forget_dropped("tb") == 0
+        await catalog.drop_table("tb", ("ns",), "t", purge=False)
+        assert await m.forget_dropped("tb") == 1
+        failed = await m.job("tb", job["job-id"])
+        assert failed["status"] == "failed"
+        assert failed["error"] == "the table no longer exists"
+        assert job["table-uuid"] not in (await m._doc("tb"))["tables"]
+        assert await m.forget_dropped("tb") == 0
+
+    _run(tmp_path, fn)
