@@ -526,6 +526,9 @@ class Maintenance:
 
     async def _run_claimed(self, bucket: str, job: dict[str, Any]) -> dict[str, Any]:
         events: list[dict[str, Any]] = []
+        heartbeat = asyncio.get_running_loop().create_task(
+            self._heartbeat(bucket, job["job-id"], job["table-uuid"])
+        )
         try:
             report = await self._run(bucket, job, events)
         except cat.IcebergError as exc:
@@ -535,7 +538,31 @@ class Maintenance:
             return await self._finish(
                 bucket, job["job-id"], None, events, f"{type(exc).__name__}: {exc}"
             )
+        finally:
+            heartbeat.cancel()
         return await self._finish(bucket, job["job-id"], report, events, None)
+
+    async def _heartbeat(self, bucket: str, job_id: str, table_uuid: str) -> None:
+        """Extend the lease every third of its time while the job runs: a
+        long rewrite keeps it, a stopped gateway stops extending it."""
+        while True:
+            doc = await self._doc(bucket)
+            ttl = full_config(doc["tables"].get(table_uuid, {}).get("config"))[
+                "lease-ttl-seconds"
+            ]
+            await asyncio.sleep(ttl / 3)
+            async with self.catalog._lock(bucket):
+                doc = await self._doc(bucket)
+                lease = doc["tables"].get(table_uuid, {}).get("lease")
+                if (
+                    not lease
+                    or lease["holder"] != self.holder
+                    or lease["job-id"] != job_id
+                ):
+                    return
+                lease["expires-at-ms"] = now_ms() + ttl * 1000
+                lease["renewed-at-ms"] = now_ms()
+                await self._save(bucket, doc)
 
     async def _run(
         self, bucket: str, job: dict[str, Any], events: list[dict[str, Any]]

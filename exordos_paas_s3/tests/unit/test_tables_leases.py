@@ -121,3 +121,24 @@ def test_a_dropped_tables_maintenance_is_forgotten(tmp_path) -> None:
         assert await m.forget_dropped("tb") == 0
 
     _run(tmp_path, fn)
+
+
+def test_the_heartbeat_keeps_a_long_jobs_lease(tmp_path) -> None:
+    async def fn(catalog: cat.Catalog) -> None:
+        a, b = mt.Maintenance(catalog), mt.Maintenance(catalog)
+        await a.put_config("tb", ("ns",), "t", {"lease-ttl-seconds": 5})
+        job = await a.submit("tb", ("ns",), "t", REQUEST)
+        assert await a._claim("tb", job["job-id"], require_queued=True)
+        beat = asyncio.get_running_loop().create_task(
+            a._heartbeat("tb", job["job-id"], job["table-uuid"])
+        )
+        try:
+            await asyncio.sleep(6)  # past the first expiry
+            assert await b.recover("tb") == 0
+            lease = (await a._doc("tb"))["tables"][job["table-uuid"]]["lease"]
+            assert lease["holder"] == a.holder and "renewed-at-ms" in lease
+            assert lease["expires-at-ms"] > mt.now_ms()
+        finally:
+            beat.cancel()
+
+    _run(tmp_path, fn)
