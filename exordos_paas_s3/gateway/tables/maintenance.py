@@ -15,7 +15,7 @@
 
 No HTTP here (``maintenance_rest.py``) and no timer (``scheduler.py``).
 
-State (docs/decisions/0012-table-maintenance.md): one more bucket document
+State (docs/decisions/0013-table-maintenance.md): one more bucket document
 beside the catalog, ``iceberg-maintenance``, holding per table (by uuid, so
 a rename keeps it) the configuration, the lease and when the scheduler last
 queued work, and the jobs with their reports and audit events. Every change
