@@ -28,6 +28,7 @@ import pyarrow as pa
 import pytest
 
 from exordos_paas_s3.tests.functional.conftest import empty_and_delete, new_gateway
+from exordos_paas_s3.tests.functional.test_authorization import Admin
 from exordos_paas_s3.tests.functional.test_iceberg_catalog import (
     SCHEMA,
     _catalog,
@@ -795,3 +796,64 @@ def test_refs_and_pointer_bad_input(gateway, catalog, table_bucket):
     _error(r)
     pointer = _signed(gateway, "GET", base + "/t/metadata-location").json()
     assert set(pointer) == {"metadata-location", "version-token"}
+
+
+# --- IAM ---------------------------------------------------------------------------
+
+
+def test_iam_policy_gates_maintenance_actions(gateway, catalog, table_bucket):
+    _table_with_appends(catalog, "mi.t", 2)
+    admin = Admin(gateway)
+    name = "maint" + uuid.uuid4().hex[:8]
+    admin.call("PUT", f"/v1/users/{name}", {"kind": "iam"})
+    key = admin.call("POST", f"/v1/users/{name}/keys", {}).json()
+    creds = (key["access_key"], key["secret_key"])
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "s3tables:GetTableMaintenanceConfiguration",
+                    "s3tables:GetTableMaintenanceJobStatus",
+                ],
+                "Resource": "*",
+            }
+        ],
+    }
+    admin.call("PUT", f"/v1/policies/{name}-policy", {"document": doc})
+    admin.call("PUT", f"/v1/users/{name}/policies/{name}-policy", {})
+    base = _base(table_bucket, "mi", "t")
+    assert _signed(gateway, "GET", base + "/config", key=creds).status_code == 200
+    assert _signed(gateway, "GET", base + "/scheduler", key=creds).status_code == 200
+    assert _signed(gateway, "GET", base + "/jobs", key=creds).status_code == 200
+    for method, path, body in (
+        ("PUT", "/config", {"delete-enabled": True}),
+        ("POST", "/metadata", {}),
+        ("POST", "/scheduler/run", None),
+        ("POST", "/worker/run", None),
+    ):
+        r = _signed(gateway, method, base + path, body, key=creds)
+        assert r.status_code == 403, (path, r.text)
+        assert _error(r)["type"] == "ForbiddenException"
+    r = _signed(
+        gateway,
+        "GET",
+        f"/iceberg/v1/{table_bucket}/catalog/diagnostics",
+        key=creds,
+    )
+    assert r.status_code == 403
+    # The refused PUT changed nothing.
+    assert _signed(gateway, "GET", base + "/config").json()["delete-enabled"] is False
+    # s3tables:RunTableMaintenance on this table only: runs it.
+    doc["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Action": ["s3tables:RunTableMaintenance"],
+            "Resource": f"arn:aws:s3tables:{gateway.region}:*:bucket/{table_bucket}"
+            "/table/mi/t",
+        }
+    )
+    admin.call("PUT", f"/v1/policies/{name}-policy", {"document": doc})
+    r = _signed(gateway, "POST", base + "/metadata", {}, key=creds)
+    assert r.status_code == 200, r.text
