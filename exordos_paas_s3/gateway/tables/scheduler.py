@@ -29,17 +29,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from exordos_paas_s3.gateway.storage import base as storage_base
-from exordos_paas_s3.gateway.tables import catalog as cat
-from exordos_paas_s3.gateway.tables import maintenance as mt
+
+if TYPE_CHECKING:
+    from exordos_paas_s3.gateway.tables import maintenance as mt
 
 LOG = logging.getLogger(__name__)
 
 MAX_JOBS_PER_TICK = 2
+# catalog.DOC_CATALOG, not imported from there: the catalog (and PyIceberg,
+# some 8 MB) is loaded on the first table bucket a tick finds, so a gateway
+# serving none never loads it.
+DOC_CATALOG = "iceberg-catalog"
+# Buckets looked at between two yields to the event loop.
+YIELD_EVERY = 100
 
 # The running scheduler of this process, for GET .../maintenance/scheduler.
 CURRENT: Scheduler | None = None
@@ -52,13 +60,22 @@ class Scheduler:
         interval: float,
         max_jobs_per_tick: int = MAX_JOBS_PER_TICK,
     ) -> None:
-        self.maintenance = mt.shared(cat.shared(storage))
+        self._maintenance: mt.Maintenance | None = None
         self.storage = storage
         self.interval = interval
         self.max_jobs_per_tick = max_jobs_per_tick
         self.last_tick_ms: int | None = None
         self.ticks = 0
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def maintenance(self) -> mt.Maintenance:
+        if self._maintenance is None:
+            from exordos_paas_s3.gateway.tables import catalog as cat
+            from exordos_paas_s3.gateway.tables import maintenance as mt
+
+            self._maintenance = mt.shared(cat.shared(self.storage))
+        return self._maintenance
 
     def start(self) -> None:
         global CURRENT
@@ -81,7 +98,7 @@ class Scheduler:
         return {
             "interval-seconds": self.interval,
             "running": self._task is not None and not self._task.done(),
-            "holder": self.maintenance.holder,
+            "holder": self._maintenance.holder if self._maintenance else None,
             "ticks": self.ticks,
             "last-tick-at-ms": self.last_tick_ms,
             "max-jobs-per-tick": self.max_jobs_per_tick,
@@ -99,41 +116,46 @@ class Scheduler:
 
     async def tick(self) -> int:
         """One pass; how many jobs ran."""
-        budget = self.max_jobs_per_tick
         ran = 0
-        for info in await self.storage.list_buckets():
-            raw = await self.storage.get_bucket_doc(info.name, cat.DOC_CATALOG)
-            if raw is None:
-                continue
-            bucket = info.name
-            await self.maintenance.recover(bucket)
-            await self.maintenance.forget_dropped(bucket)
-            state = orjson.loads(raw)
-            doc = await self.maintenance._doc(bucket)
-            for key, tables in sorted(state.get("tables", {}).items()):
-                for name, entry in sorted(tables.items()):
-                    table_uuid = entry.get("uuid")
-                    config = mt.full_config(
-                        doc["tables"].get(table_uuid, {}).get("config")
-                    )
-                    if not config["background-enabled"]:
-                        continue
-                    levels = tuple(cat.ns_levels(key))
-                    try:
-                        await self.maintenance.schedule(
-                            bucket, levels, name, force=False
-                        )
-                        if config["worker-paused"] or budget - ran <= 0:
-                            continue
-                        done = await self.maintenance.run_queued(
-                            bucket, table_uuid, budget - ran
-                        )
-                    except cat.IcebergError as exc:
-                        # A table dropped or renamed meanwhile: next tick.
-                        LOG.info("maintenance of %s/%s skipped: %s", bucket, name, exc)
-                        continue
-                    ran += len(done)
-                    await asyncio.sleep(0)
+        for i, info in enumerate(await self.storage.list_buckets()):
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+            raw = await self.storage.get_bucket_doc(info.name, DOC_CATALOG)
+            if raw is not None:
+                ran += await self._tick_bucket(info.name, raw, ran)
         self.ticks += 1
-        self.last_tick_ms = mt.now_ms()
+        self.last_tick_ms = int(time.time() * 1000)
+        return ran
+
+    async def _tick_bucket(self, bucket: str, raw: bytes, ran_before: int) -> int:
+        from exordos_paas_s3.gateway.tables import catalog as cat
+        from exordos_paas_s3.gateway.tables import maintenance as mt
+
+        maintenance = self.maintenance
+        budget = self.max_jobs_per_tick - ran_before
+        ran = 0
+        await maintenance.recover(bucket)
+        await maintenance.forget_dropped(bucket)
+        state = orjson.loads(raw)
+        doc = await maintenance._doc(bucket)
+        for key, tables in sorted(state.get("tables", {}).items()):
+            for name, entry in sorted(tables.items()):
+                table_uuid = entry.get("uuid")
+                config = mt.full_config(doc["tables"].get(table_uuid, {}).get("config"))
+                if not config["background-enabled"]:
+                    continue
+                levels = tuple(cat.ns_levels(key))
+                try:
+                    await maintenance.schedule(bucket, levels, name, force=False)
+                    if config["worker-paused"] or budget - ran <= 0:
+                        continue
+                    done = await maintenance.run_queued(
+                        bucket, table_uuid, budget - ran
+                    )
+                except cat.IcebergError as exc:
+                    # A table dropped or renamed meanwhile: next tick.
+                    LOG.info("maintenance of %s/%s skipped: %s", bucket, name, exc)
+                    continue
+                ran += len(done)
+                await asyncio.sleep(0)
         return ran

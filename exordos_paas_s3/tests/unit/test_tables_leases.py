@@ -142,3 +142,11 @@ def test_the_heartbeat_keeps_a_long_jobs_lease(tmp_path) -> None:
             beat.cancel()
 
     _run(tmp_path, fn)
+
+
+def test_the_scheduler_names_the_catalog_document_as_the_catalog_does() -> None:
+    # Duplicated so that a gateway without table buckets never loads the
+    # catalog; they must not drift apart.
+    from exordos_paas_s3.gateway.tables import scheduler
+
+    assert scheduler.DOC_CATALOG == cat.DOC_CATALOG
