@@ -169,7 +169,7 @@ async def diagnostics(api: CatalogApi, req: Request, bucket: str) -> Response:
     """Per table: is its metadata there and readable, do its refs name
     snapshots it has, its pending jobs, lease and last orphan count (now,
     with ``orphans=true``); per view: is its metadata there."""
-    from exordos_paas_s3.gateway.tables import scheduler
+    from exordos_paas_s3.gateway.tables import cleanup, scheduler
     from exordos_paas_s3.gateway.tables.rest import _bool, _json
 
     await api._authorize(req, Op.TablesGetCatalogDiagnostics, bucket)
@@ -220,8 +220,8 @@ async def diagnostics(api: CatalogApi, req: Request, bucket: str) -> Response:
                 if scan_orphans and scans < MAX_ORPHAN_SCANS:
                     scans += 1
                     config = mt.full_config(maint.get("config"))
-                    orphans, scanned = await m.plan_orphans(
-                        bucket, metadata, config["orphan-older-than-ms"]
+                    orphans, scanned = await cleanup.plan_orphans(
+                        catalog, bucket, metadata, config["orphan-older-than-ms"]
                     )
                     item["orphan-files"] = {
                         "at-ms": now,
