@@ -280,6 +280,9 @@ class Maintenance:
         try:
             return await self.run_job(bucket, job["job-id"])
         except Busy as exc:
+            current = await self.job(bucket, job["job-id"])
+            if current["status"] != "queued":
+                return current  # a background worker took it first
             raise Busy(f"{exc.message}; job {job['job-id']} stays queued") from None
 
     async def _enqueue(

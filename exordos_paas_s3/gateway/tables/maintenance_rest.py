@@ -83,7 +83,7 @@ async def table_route(
         await api._authorize(req, Op.TablesRunTableMaintenance, bucket, resource)
         request = m.check_job_request(_optional_body(api, body))
         job = await m.submit(bucket, levels, name, request)
-        return _json(job, 202 if job["status"] == "queued" else 200)
+        return _json(job, 202 if job["status"] in ("queued", "running") else 200)
     if tail == ["jobs"]:
         api._allow(method, "GET")
         await api._authorize(
