@@ -161,7 +161,7 @@ async def build(conf: cfg.ConfigOpts):
         server,
         sse,
     )
-    from exordos_paas_s3.gateway.auth import identities, sigv4
+    from exordos_paas_s3.gateway.auth import identities, sessions, sigv4
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
     from exordos_paas_s3.gateway.storage import encrypting, layout
@@ -209,18 +209,35 @@ async def build(conf: cfg.ConfigOpts):
     )
     storage = bucket_access.AccessTrackingStorage(encrypting_storage, access_cache)
     router = Router(conf.virtual_host_domain)
+    # Temporary credentials: sealed with a key derived from the root secret,
+    # which every gateway of the instance shares (decision 0012).
+    session_store = sessions.Sessions(store, root_secret)
     authenticator = sigv4.Authenticator(
         store,
         conf.region,
         max_skew=conf.max_clock_skew,
         allow_sigv2=conf.allow_sigv2,
         bucket_from_host=router.bucket_from_host,
+        sessions=session_store,
     )
+    vending_ttl = sessions.clamp_ttl(conf.tables_vending_ttl)
+    if vending_ttl != conf.tables_vending_ttl:
+        LOG.warning(
+            "--tables-vending-ttl %s clamped to %s",
+            conf.tables_vending_ttl,
+            vending_ttl,
+        )
     services = Services(
         storage=storage,
-        settings=Settings(region=conf.region),
+        settings=Settings(
+            region=conf.region,
+            tables_vending=conf.tables_vending,
+            tables_vending_ttl=vending_ttl,
+            tables_token_ttl=sessions.clamp_ttl(conf.tables_token_ttl),
+        ),
         authorize=authorization.Authorizer(store, access_cache, region=conf.region),
         identities=store,
+        sessions=session_store,
     )
     app = server.S3App(
         services,

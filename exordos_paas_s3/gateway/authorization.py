@@ -64,6 +64,7 @@ from defusedxml import ElementTree as defused_etree
 from exordos_paas_s3.gateway import acl as acl_rules
 from exordos_paas_s3.gateway import bucket_access, errors
 from exordos_paas_s3.gateway import policy as policy_lang
+from exordos_paas_s3.gateway.auth import sessions
 from exordos_paas_s3.gateway.operations import Operation, Scope
 
 if TYPE_CHECKING:
@@ -298,6 +299,17 @@ class Authorizer:
         ``key``/``version_id`` name another object than the request's own
         (CopyObject's source, each key of DeleteObjects).
         """
+        if isinstance(principal, sessions.SessionPrincipal) and principal.scope:
+            # A scoped session: its scope first, then the issuer's own rights
+            # below (the intersection of both).
+            if not sessions.allows(
+                principal.scope,
+                operation,
+                bucket.name if bucket is not None else None,
+                request.key if key is None else key,
+                request.query,
+            ):
+                raise errors.AccessDenied()
         if principal is not None and principal.is_root:
             if bucket is None:
                 return

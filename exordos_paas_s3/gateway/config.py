@@ -219,6 +219,26 @@ OPTS = [
         "and no signed payload hash: disable when no client needs it.",
     ),
     cfg.BoolOpt(
+        "tables-vending",
+        default=False,
+        help="S3 Tables: loadTable and GET .../tables/{t}/credentials vend "
+        "temporary credentials scoped to the table's location (read-write, "
+        "or read-only for a caller without s3tables:"
+        "UpdateTableMetadataLocation).",
+    ),
+    cfg.IntOpt(
+        "tables-vending-ttl",
+        default=900,
+        help="Seconds vended table credentials live; clamped to "
+        "[60, 43200] (never beyond the session that asked for them).",
+    ),
+    cfg.IntOpt(
+        "tables-token-ttl",
+        default=3600,
+        help="Seconds an OAuth2 bearer token of the catalog "
+        "(POST /iceberg/v1/oauth/tokens) lives; clamped to [60, 43200].",
+    ),
+    cfg.BoolOpt(
         "access-log",
         default=False,
         help="Log one line per S3 request (request id, client, principal, "

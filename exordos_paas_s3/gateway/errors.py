@@ -207,6 +207,9 @@ AccessForbidden = _error(
     "evalution of Origin, request method / Access-Control-Request-Method or "
     "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
 )
+InvalidToken = _error(
+    "InvalidToken", 400, "The provided token is malformed or otherwise invalid."
+)
 InvalidAccessKeyId = _error(
     "InvalidAccessKeyId",
     403,

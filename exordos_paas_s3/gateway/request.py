@@ -36,6 +36,7 @@ from exordos_paas_s3.gateway.xml import Element
 
 if TYPE_CHECKING:
     from exordos_paas_s3.gateway.auth.identities import IdentityStore, Principal
+    from exordos_paas_s3.gateway.auth.sessions import Sessions
 
 MAX_SINGLE_PUT = 5 * 1024**3
 
@@ -47,6 +48,11 @@ class Settings:
     # Request documents (DeleteObjects with 1,000 keys of 1 KiB, Complete
     # with 10,000 parts) stay below this.
     max_xml_body: int = 4 * 1024 * 1024
+    # S3 Tables: vended credentials (--tables-vending) and their lifetimes,
+    # already clamped (sessions.clamp_ttl).
+    tables_vending: bool = False
+    tables_vending_ttl: int = 900
+    tables_token_ttl: int = 3600
 
 
 # authorize(operation, principal, bucket info, request, *, key=None,
@@ -63,6 +69,8 @@ class Services:
     settings: Settings
     authorize: Authorize
     identities: IdentityStore | None = None
+    # Temporary credentials (auth/sessions.py); None: none are issued.
+    sessions: Sessions | None = None
 
 
 class Request:

@@ -46,11 +46,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway.auth import sessions as sessions_mod
 from exordos_paas_s3.gateway.auth import sigv2
 from exordos_paas_s3.gateway.auth.identities import Principal
 
 if TYPE_CHECKING:
     from exordos_paas_s3.gateway.auth.identities import IdentityStore
+    from exordos_paas_s3.gateway.auth.sessions import Sessions
 
 LOG = logging.getLogger(__name__)
 
@@ -292,8 +294,12 @@ class Authenticator:
         service: str = "s3",
         allow_sigv2: bool = True,
         bucket_from_host: Callable[[str], str] | None = None,
+        sessions: Sessions | None = None,
     ) -> None:
         self._identities = identities
+        # Temporary credentials (auth/sessions.py): consulted only for a key
+        # the identity store does not know, so permanent keys pay nothing.
+        self._sessions = sessions
         self._region = region
         self._max_skew = max_skew
         self._clock = clock
@@ -589,7 +595,7 @@ class Authenticator:
                 signed=signed,
                 expires=expires,
                 expires_text=expires_text,
-                secret=self._identities.lookup(signed.access_key)[0],
+                secret=self._lookup(signed.access_key, req)[0],
                 header_values=tuple(
                     req.headers.get(name) for name in signed.signed_headers
                 ),
@@ -650,7 +656,7 @@ class Authenticator:
             if headers.get(name) != hit.header_values[i]:
                 return None
         self._check_query_window(req, signed, hit.expires, hit.expires_text)
-        secret, principal = self._identities.lookup(signed.access_key)
+        secret, principal = self._lookup(signed.access_key, req)
         if secret != hit.secret:
             # Rotated or replaced key: the full path decides (and re-caches).
             return None
@@ -726,6 +732,20 @@ class Authenticator:
             timestamp=timestamp,
         )
 
+    def _lookup(self, access_key: str, req: RequestView) -> tuple[str, Principal]:
+        """Secret and principal of a key: the identity store's, or a
+        session's (its token in ``x-amz-security-token`` or the query)."""
+        try:
+            return self._identities.lookup(access_key)
+        except errors.InvalidAccessKeyId:
+            if self._sessions is None or not access_key.startswith(
+                sessions_mod.KEY_PREFIX
+            ):
+                raise
+        return self._sessions.resolve(
+            access_key, sessions_mod.token_of(req.headers, req.query)
+        )
+
     @staticmethod
     def _scope(signed: _Signed) -> str:
         return f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
@@ -750,7 +770,7 @@ class Authenticator:
         skip: str | None,
         extra_paths: tuple[str, ...] = (),
     ) -> tuple[Principal, bytes]:
-        secret, principal = self._identities.lookup(signed.access_key)
+        secret, principal = self._lookup(signed.access_key, req)
         signing_key = self._signing_key(secret, signed.date, signed.service)
         scope = self._scope(signed)
         provided = signed.signature

@@ -53,6 +53,7 @@ from exordos_paas_s3.gateway.auth import sigv4
 from exordos_paas_s3.gateway.operations import Operation as Op
 from exordos_paas_s3.gateway.request import Request, Response
 from exordos_paas_s3.gateway.tables import catalog as cat
+from exordos_paas_s3.gateway.tables import credentials
 
 if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
@@ -86,6 +87,12 @@ ENDPOINTS = (
     "HEAD /v1/{prefix}/namespaces/{namespace}/views/{view}",
     "POST /v1/{prefix}/namespaces/{namespace}/views/{view}",
     "DELETE /v1/{prefix}/namespaces/{namespace}/views/{view}",
+)
+# Listed when they work: tokens whenever sessions are on, table credentials
+# when vending is (--tables-vending).
+OAUTH_ENDPOINT = "POST /v1/oauth/tokens"
+CREDENTIALS_ENDPOINT = (
+    "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials"
 )
 
 # S3 error codes -> Iceberg error classes, for what the shared layers raise
@@ -226,17 +233,25 @@ class CatalogApi:
     ) -> Response:
         try:
             body = await self._read_body(req)
-            auth = authenticator.authenticate_catalog(
-                sigv4.RequestView(
-                    req.method, req.raw_path, req.query_string, req.headers
-                ),
-                body,
-            )
+            if req.path in credentials.TOKEN_PATHS:
+                # The OAuth2 token exchange authenticates by its own body.
+                return credentials.token_response(req, body)
+            authorization = req.headers.get("authorization", "")
+            if authorization[:7].lower() == credentials.BEARER:
+                auth = credentials.bearer_auth(req, authorization)
+            else:
+                auth = authenticator.authenticate_catalog(
+                    sigv4.RequestView(
+                        req.method, req.raw_path, req.query_string, req.headers
+                    ),
+                    body,
+                )
             req.auth, req.principal = auth, auth.principal
             if auth.principal is None:
                 raise cat.NotAuthorized(
                     "The catalog needs a signed request (AWS SigV4, service"
-                    " s3tables or s3)"
+                    " s3tables or s3) or an OAuth2 bearer token"
+                    " (POST /iceberg/v1/oauth/tokens)"
                 )
             return await self._route(req, body)
         except (cat.IcebergError, s3_errors.S3Error) as exc:
@@ -345,6 +360,9 @@ class CatalogApi:
                 if extension == ["metadata-location"]:
                     self._allow(method, "GET")
                     return await self._pointer(req, bucket, levels, name)
+                if extension == ["credentials"]:
+                    self._allow(method, "GET")
+                    return await self._credentials(req, bucket, levels, name)
                 if extension == ["refs"]:
                     self._allow(method, "GET")
                     return await self._refs(req, bucket, levels, name)
@@ -394,9 +412,12 @@ class CatalogApi:
             # setting its own s3.endpoint overrides these defaults.
             defaults["s3.endpoint"] = f"{scheme}://{host}"
             defaults["s3.path-style-access"] = "true"
-        return _json(
-            {"defaults": defaults, "overrides": {}, "endpoints": list(ENDPOINTS)}
-        )
+        endpoints = list(ENDPOINTS)
+        if req.services.sessions is not None:
+            endpoints.append(OAUTH_ENDPOINT)
+        if credentials.vending_on(req):
+            endpoints.append(CREDENTIALS_ENDPOINT)
+        return _json({"defaults": defaults, "overrides": {}, "endpoints": endpoints})
 
     # --- namespaces ----------------------------------------------------------
 
@@ -483,7 +504,14 @@ class CatalogApi:
             req, Op.TablesCreateTable, bucket, cat.table_resource(levels, name)
         )
         location, metadata = await self.catalog.create_table(bucket, levels, obj)
-        return _table_result(location, metadata)
+        return credentials.with_credentials(
+            _table_result(location, metadata),
+            await credentials.vend(
+                req, bucket, cat.table_resource(levels, name), metadata
+            )
+            if location is not None
+            else None,
+        )
 
     async def _table(
         self,
@@ -500,7 +528,10 @@ class CatalogApi:
             location, metadata = await self.catalog.load_table(bucket, levels, name)
             if method == "HEAD":
                 return _no_content()
-            return _table_result(location, metadata)
+            return credentials.with_credentials(
+                _table_result(location, metadata),
+                await credentials.vend(req, bucket, resource, metadata),
+            )
         if method == "POST":
             await self._authorize(req, Op.TablesUpdateTable, bucket, resource)
             location, metadata = await self.catalog.commit_table(
@@ -625,6 +656,18 @@ class CatalogApi:
         await self.catalog.remove_ref(bucket, levels, name, ref, force)
         return _no_content()
 
+    # --- vended credentials (tables/credentials.py) ---------------------------
+
+    async def _credentials(
+        self, req: Request, bucket: str, levels: tuple[str, ...], name: str
+    ) -> Response:
+        resource = cat.table_resource(levels, name)
+        await self._authorize(req, Op.TablesGetTable, bucket, resource)
+        _, metadata = await self.catalog.load_table(bucket, levels, name)
+        return credentials.credentials_response(
+            await credentials.vend(req, bucket, resource, metadata)
+        )
+
     async def _register(
         self, req: Request, bucket: str, levels: tuple[str, ...], body: bytes
     ) -> Response:
@@ -634,7 +677,12 @@ class CatalogApi:
             req, Op.TablesCreateTable, bucket, cat.table_resource(levels, name)
         )
         location, metadata = await self.catalog.register_table(bucket, levels, obj)
-        return _table_result(location, metadata)
+        return credentials.with_credentials(
+            _table_result(location, metadata),
+            await credentials.vend(
+                req, bucket, cat.table_resource(levels, name), metadata
+            ),
+        )
 
     async def _rename(self, req: Request, bucket: str, body: bytes) -> Response:
         obj = self._json_body(body)

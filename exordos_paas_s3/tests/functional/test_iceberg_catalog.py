@@ -144,6 +144,7 @@ def test_config_names_the_prefix_and_exactly_the_served_routes(gateway, table_bu
             f"HEAD {ns}/{{namespace}}/views/{{view}}",
             f"POST {ns}/{{namespace}}/views/{{view}}",
             f"DELETE {ns}/{{namespace}}/views/{{view}}",
+            "POST /v1/oauth/tokens",
         ]
     )
     # Not a route: not listed.
@@ -863,3 +864,17 @@ def test_a_bucket_named_iceberg_keeps_its_keys_virtual_hosted(gateway, s3):
     assert r.status_code == 200 and r.content == b"plain object"
     assert virtual_hosted("DELETE").status_code == 204
     s3.delete_bucket(Bucket="iceberg")
+
+
+def test_no_vended_credentials_without_tables_vending(gateway, catalog, table_bucket):
+    """This gateway runs without --tables-vending: loadTable carries no
+    credentials and the credentials route (not listed) says why
+    (test_iceberg_credentials.py runs one with it on)."""
+    catalog.create_namespace("novend")
+    catalog.create_table("novend.t", schema=SCHEMA)
+    path = f"/iceberg/v1/{table_bucket}/namespaces/novend/tables/t"
+    r = _signed(gateway, "GET", path)
+    assert r.status_code == 200 and r.json()["config"] == {}
+    assert "storage-credentials" not in r.json()
+    r = _signed(gateway, "GET", path + "/credentials")
+    assert r.status_code == 400 and "--tables-vending" in _error(r)["message"]
