@@ -35,9 +35,11 @@ S3 action names):
   ``Action``/``NotAction`` and of ``Resource``/``NotResource``, each a
   non-empty string or list of non-empty strings;
 - ``Action``: ``*`` or ``service:action`` (``*``/``?`` wildcards); in a bucket
-  policy an S3 action that exists (a wildcard must match one);
+  policy an S3 or S3 Tables (``s3tables:``) action that exists (a wildcard
+  must match one);
 - ``Resource``: ``*`` or an ARN; in a bucket policy an S3 ARN inside the
-  bucket the policy is put on, and a resource the named actions apply to;
+  bucket the policy is put on, or an ``arn:aws:s3tables:...:bucket/<it>``
+  ARN (its catalog), and a resource the named actions apply to;
 - ``Principal``/``NotPrincipal``: none in an identity policy; required in a
   bucket policy (``*``, or ``AWS`` account ids / IAM ARNs, ``CanonicalUser``,
   ``Service``), ``NotPrincipal`` only with Deny;
@@ -61,7 +63,7 @@ import functools
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Literal
 
 VERSION_2012 = "2012-10-17"
@@ -137,6 +139,33 @@ S3_ACTIONS: dict[str, str] = {
     **{f"s3:{a}".lower(): "object" for a in _OBJECT_ACTIONS},
     **{f"s3:{a}".lower(): "account" for a in _ACCOUNT_ACTIONS},
 }
+
+# S3 Tables (the gateway's Iceberg catalog, decision 0010): the AWS action
+# names (Service Authorization Reference, "Actions defined by Amazon S3
+# Tables") and the catalog's own for what AWS has no action for (namespace
+# properties, views). A bucket policy of a table bucket may name them with
+# resources arn:aws:s3tables:<region>:<account>:bucket/<bucket>[/table/...].
+_TABLES_ACTIONS = (
+    "CreateTableBucket DeleteTableBucket GetTableBucket ListTableBuckets "
+    "PutTableBucketPolicy GetTableBucketPolicy DeleteTableBucketPolicy "
+    "GetTableBucketMaintenanceConfiguration "
+    "PutTableBucketMaintenanceConfiguration GetTableBucketEncryption "
+    "PutTableBucketEncryption DeleteTableBucketEncryption CreateNamespace "
+    "DeleteNamespace GetNamespace ListNamespaces CreateTable DeleteTable "
+    "GetTable ListTables RenameTable UpdateTableMetadataLocation "
+    "GetTableMetadataLocation GetTableData PutTableData "
+    "GetTableMaintenanceConfiguration PutTableMaintenanceConfiguration "
+    "GetTableMaintenanceJobStatus PutTablePolicy GetTablePolicy "
+    "DeleteTablePolicy GetTableEncryption TagResource UntagResource "
+    "ListTagsForResource "
+    # Ours (no AWS counterpart):
+    "UpdateNamespaceProperties ListViews CreateView GetView DeleteView"
+).split()
+TABLES_ACTIONS: frozenset[str] = frozenset(
+    f"s3tables:{a}".lower() for a in _TABLES_ACTIONS
+)
+TABLES_ARN_PREFIX = "arn:aws:s3tables:"
+_TABLES_ARN_RE = re.compile(r"arn:aws:s3tables:[^:]*:[^:]*:bucket/([^/]+)(/.*)?")
 
 _ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$")
 _SID_RE = re.compile(r"[A-Za-z0-9 _-]*")
@@ -561,20 +590,35 @@ def check_action(action: str, kind: str) -> None:
     if kind != "bucket" or action == "*":
         return
     lowered = action.lower()
-    if not lowered.startswith("s3:"):
+    if lowered.startswith("s3:"):
+        known: Collection[str] = S3_ACTIONS.keys()
+    elif lowered.startswith("s3tables:"):
+        known = TABLES_ACTIONS
+    else:
         raise GrammarError(f"Policy has invalid action: {_short(action)}")
     if has_wildcard(lowered):
         pattern = compile_glob(lowered)
-        if not any(pattern.fullmatch(known) for known in S3_ACTIONS):
+        if not any(pattern.fullmatch(name) for name in known):
             raise GrammarError(f"Policy has invalid action: {_short(action)}")
-    elif lowered not in S3_ACTIONS:
+    elif lowered not in known:
         raise GrammarError(f"Policy has invalid action: {_short(action)}")
 
 
 def bucket_resource_kinds(resource: str, bucket: str | None) -> set[str]:
-    """Which S3 resource types a bucket policy's Resource can name."""
+    """Which resource types a bucket policy's Resource can name: "bucket",
+    "object" (S3) or "tables" (the bucket's catalog)."""
     if resource == "*":
-        return {"bucket", "object"}
+        return {"bucket", "object", "tables"}
+    if resource.startswith(TABLES_ARN_PREFIX):
+        match = _TABLES_ARN_RE.fullmatch(resource)
+        if match is None:
+            raise GrammarError("Policy has invalid resource")
+        name = match.group(1)
+        if bucket is not None and (
+            "${" in name or not compile_glob(name).fullmatch(bucket)
+        ):
+            raise GrammarError("Policy has invalid resource")
+        return {"tables"}
     if not resource.startswith(S3_ARN_PREFIX):
         raise GrammarError("Policy has invalid resource")
     rest = resource[len(S3_ARN_PREFIX) :]
@@ -602,7 +646,8 @@ def check_identity_resource(resource: str) -> None:
 
 def _check_action_resources(actions: list[str], resource_kinds: set[str]) -> None:
     for action in actions:
-        scope = S3_ACTIONS.get(action.lower())
+        lowered = action.lower()
+        scope = "tables" if lowered.startswith("s3tables:") else S3_ACTIONS.get(lowered)
         if scope is not None and scope not in resource_kinds:
             raise GrammarError("Action does not apply to any resource(s) in statement")
 

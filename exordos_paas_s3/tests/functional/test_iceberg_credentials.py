@@ -431,3 +431,82 @@ def test_token_exchange_errors(gateway, table_bucket):
                 "oauth2-server-uri": gateway.endpoint + "/iceberg/v1/oauth/tokens",
             },
         )
+
+
+# --- IAM: s3tables actions in identity and bucket policies ------------------------
+
+
+def test_get_table_without_create_table_is_refused_create(gateway, table_bucket):
+    cat = _catalog(gateway, table_bucket)
+    cat.create_namespace("iam")
+    cat.create_table("iam.t", schema=SCHEMA)
+    _, key = _user(
+        Admin(gateway),
+        "s3tables:GetTableBucket",
+        "s3tables:GetTable",
+        "s3tables:ListTables",
+    )
+    reader = _catalog(gateway, table_bucket, key=key)
+    assert reader.load_table("iam.t").metadata.location
+    assert ("iam", "t") in reader.list_tables("iam")
+    with pytest.raises(ice_exc.ForbiddenError):
+        reader.create_table("iam.other", schema=SCHEMA)
+    assert not cat.table_exists("iam.other")
+
+
+def test_a_bucket_policy_grants_catalog_actions(gateway, table_bucket, s3):
+    """A user with no identity policy at all, allowed by the table bucket's
+    own policy (s3tables actions on its s3tables ARNs)."""
+    import json
+
+    cat = _catalog(gateway, table_bucket)
+    cat.create_namespace("bp")
+    cat.create_table("bp.t", schema=SCHEMA)
+    admin = Admin(gateway)
+    name = "bp" + uuid.uuid4().hex[:8]
+    admin.call("PUT", f"/v1/users/{name}", {"kind": "iam"})
+    raw = admin.call("POST", f"/v1/users/{name}/keys", {}).json()
+    key = (raw["access_key"], raw["secret_key"])
+    tables_arn = f"arn:aws:s3tables:*:*:bucket/{table_bucket}"
+    s3.put_bucket_policy(
+        Bucket=table_bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": ["s3tables:Get*", "s3tables:List*"],
+                        "Resource": [tables_arn, tables_arn + "/table/*"],
+                    }
+                ],
+            }
+        ),
+    )
+    reader = _catalog(gateway, table_bucket, key=key)
+    assert reader.load_table("bp.t").metadata.location
+    with pytest.raises(ice_exc.ForbiddenError):
+        reader.create_table("bp.other", schema=SCHEMA)
+    # An S3 action with only s3tables resources is refused as AWS refuses it.
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(
+            Bucket=table_bucket,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": tables_arn + "/*",
+                        }
+                    ],
+                }
+            ),
+        )
+    assert _code(exc) == "MalformedPolicy"
+    s3.delete_bucket_policy(Bucket=table_bucket)
+    with pytest.raises(ice_exc.ForbiddenError):
+        reader.load_table("bp.t")

@@ -159,6 +159,55 @@ def test_invalid_identity_policy_is_malformed_with_reason(document, reason):
             "invalid action",
         ),
         (stmt(Principal="*", action="s3:Frob*", resource="*"), "invalid action"),
+        # A table bucket's catalog: s3tables actions on its s3tables ARNs.
+        (
+            stmt(
+                Principal="*",
+                action=["s3tables:GetTable", "s3tables:List*"],
+                resource=[
+                    "arn:aws:s3tables:*:*:bucket/examplebucket",
+                    "arn:aws:s3tables:us-east-1:*:bucket/examplebucket/table/*",
+                ],
+            ),
+            None,
+        ),
+        (stmt(Principal="*", action="s3tables:*", resource="*"), None),
+        (
+            stmt(Principal="*", action="s3tables:GetTabel", resource="*"),
+            "invalid action",
+        ),
+        (
+            stmt(
+                Principal="*",
+                action="s3tables:GetTable",
+                resource="arn:aws:s3tables:*:*:bucket/otherbucket/table/*",
+            ),
+            "invalid resource",
+        ),
+        (
+            stmt(
+                Principal="*",
+                action="s3tables:GetTable",
+                resource="arn:aws:s3tables:*:*:table/examplebucket",
+            ),
+            "invalid resource",
+        ),
+        (
+            stmt(
+                Principal="*",
+                action="s3tables:GetTable",
+                resource="arn:aws:s3:::examplebucket/*",
+            ),
+            "does not apply",
+        ),
+        (
+            stmt(
+                Principal="*",
+                action="s3:GetObject",
+                resource="arn:aws:s3tables:*:*:bucket/examplebucket/*",
+            ),
+            "does not apply",
+        ),
         (
             stmt(
                 Principal="*", action="s3:Get*", resource="arn:aws:s3:::examplebucket/*"
