@@ -56,6 +56,9 @@ STORAGE_FIELDS = (
     "index_url",
     "index_password",
 )
+# Turning a bucket into a table bucket (an Iceberg catalog over it) is its
+# own decision too: it cannot be undone without losing the catalog.
+ACTION_ENABLE_TABLES = "enable_tables"
 
 # (policy, field) -> action that must be granted to set the field, on create
 # and on update. Fields not listed follow the resource's create/update action.
@@ -66,12 +69,13 @@ FIELD_WRITE_ACTIONS = {
     (POLICY_INSTANCE, "nodes_number"): ACTION_RESIZE,
     (POLICY_BUCKET, "public"): ACTION_MAKE_PUBLIC,
     **{(POLICY_INSTANCE, field): ACTION_CONFIGURE_STORAGE for field in STORAGE_FIELDS},
+    (POLICY_BUCKET, "table_bucket"): ACTION_ENABLE_TABLES,
 }
 
 RESOURCE_POLICIES = {
     POLICY_VERSION: CRUD_ACTIONS,
     POLICY_INSTANCE: CRUD_ACTIONS + (ACTION_RESIZE, ACTION_CONFIGURE_STORAGE),
-    POLICY_BUCKET: CRUD_ACTIONS + (ACTION_MAKE_PUBLIC,),
+    POLICY_BUCKET: CRUD_ACTIONS + (ACTION_MAKE_PUBLIC, ACTION_ENABLE_TABLES),
     POLICY_POLICY: CRUD_ACTIONS,
     POLICY_USER: CRUD_ACTIONS,
     POLICY_ACCESS_KEY: CRUD_ACTIONS,

@@ -221,7 +221,8 @@ class GatewayAdminClient:
         ``settings``: versioning (bool), object_lock (bool, create only),
         retention ({"mode", "days"} or None), quota_bytes (0: none),
         public (bool), encryption ("AES256"; absent or None: no default
-        encryption of the operator's).
+        encryption of the operator's), table_bucket (true: the bucket serves
+        an Iceberg catalog; absent or false never removes one).
         """
         return self._request("PUT", f"/buckets/{_quote(name)}", settings)
 

@@ -88,6 +88,9 @@ def bucket_settings(spec: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any]:
     # still takes every other bucket.
     if spec.get("encryption"):
         settings["encryption"] = spec["encryption"]
+    # S3 Tables: sent only when set, like encryption.
+    if spec.get("table_bucket"):
+        settings["table_bucket"] = True
     return settings
 
 
@@ -104,6 +107,8 @@ def _actual_bucket_settings(actual: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any
     }
     if actual.get("encryption"):
         settings["encryption"] = actual["encryption"]
+    if actual.get("table_bucket"):
+        settings["table_bucket"] = True
     return settings
 
 
@@ -184,6 +189,11 @@ def judge(
             continue
         want = bucket_settings(spec)
         have = _actual_bucket_settings(bucket)
+        if "table_bucket" not in want:
+            # One way only: a catalog the operator does not ask for is left
+            # alone (a tenant may have enabled it through the catalog API,
+            # and removing it would lose the tables it names).
+            have.pop("table_bucket", None)
         if want["object_lock"] != have["object_lock"]:
             # S3 has no way to turn object lock off, and turning it on for an
             # existing bucket is not something the control plane offers.

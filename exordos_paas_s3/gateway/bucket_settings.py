@@ -32,6 +32,11 @@ Bucket documents written here (JSON text unless said otherwise):
   the operator's ``encryption: "AES256"`` is exactly
   :func:`default_encryption_document`, so GetBucketEncryption shows it and new
   objects put without SSE headers are stored encrypted (SSE-S3).
+- ``iceberg-catalog``: the bucket's Iceberg catalog (gateway/tables); its
+  presence makes the bucket a table bucket. ``table_bucket: true`` creates
+  an empty one if absent (as ``PUT /iceberg/v1/buckets/{bucket}`` does);
+  ``false`` never removes one: the catalog names the tables, and dropping
+  it would lose them (the control plane refuses turning the field off).
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ DOC_DEFAULT_RETENTION = object_lock.DOC_CONFIG
 DOC_QUOTA = "quota"
 # The same document PutBucketEncryption stores (sse.DOC_ENCRYPTION).
 DOC_ENCRYPTION = "encryption"
+# The table bucket's catalog (tables.catalog.DOC_CATALOG, not imported here:
+# the catalog module brings PyIceberg, which only table buckets need).
+DOC_TABLES = "iceberg-catalog"
 # The default encryptions the operator can set (SSE-S3; KMS stays per bucket).
 ENCRYPTIONS = ("AES256",)
 
@@ -77,6 +85,8 @@ class Settings:
     public: bool = False
     # Default encryption of the bucket: "AES256", or None for none.
     encryption: str | None = None
+    # S3 Tables: the bucket serves an Iceberg catalog (gateway/tables).
+    table_bucket: bool = False
 
     @classmethod
     def from_body(cls, body: tp.Mapping[str, tp.Any]) -> Settings:
@@ -112,6 +122,9 @@ class Settings:
         encryption = body.get("encryption")
         if encryption is not None and encryption not in ENCRYPTIONS:
             raise InvalidSettings(f"encryption must be one of {ENCRYPTIONS} or null")
+        table_bucket = body.get("table_bucket", False)
+        if type(table_bucket) is not bool:
+            raise InvalidSettings("field table_bucket must be a bool")
         return cls(
             versioning=body.get("versioning", False),
             object_lock=body.get("object_lock", False),
@@ -119,6 +132,7 @@ class Settings:
             quota_bytes=body.get("quota_bytes", 0),
             public=public,
             encryption=encryption,
+            table_bucket=table_bucket,
         )
 
 
@@ -208,6 +222,7 @@ async def report(
         "quota_bytes": int(quota.get("quota_bytes") or 0),
         "public": policy_text is not None and policy_text.decode() == public_text,
         "encryption": await _operator_encryption(storage, info.name),
+        "table_bucket": await storage.get_bucket_doc(info.name, DOC_TABLES) is not None,
         "has_policy": policy_text is not None,
         "empty": await is_empty(storage, info.name),
     }
@@ -289,6 +304,12 @@ async def apply(
         # Only the document this setting made is removed, never a tenant's own.
         await storage.delete_bucket_doc(name, DOC_ENCRYPTION)
         changed = True
+
+    if settings.table_bucket:
+        from exordos_paas_s3.gateway.tables import catalog
+
+        _, enabled = await catalog.shared(storage).enable_bucket(name)
+        changed = changed or enabled
 
     if changed:
         LOG.info("bucket %s set to %s", name, settings)

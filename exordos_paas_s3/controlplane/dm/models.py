@@ -384,6 +384,9 @@ class Bucket(InstanceChild):
         types.Integer(min_value=0, max_value=2**63 - 1), default=0
     )
     public = properties.property(types.Boolean(), default=False)
+    # S3 Tables: the bucket serves an Iceberg REST catalog on its gateways
+    # (gateway/tables). One way: see update().
+    table_bucket = properties.property(types.Boolean(), default=False)
     # Reported by the data plane: None until it has looked.
     is_empty = properties.property(types.AllowNone(types.Boolean()), default=None)
     # Lets a delete remove the objects too (see validation.BucketNotEmpty).
@@ -411,6 +414,15 @@ class Bucket(InstanceChild):
 
     def update(self, session=None, force=False):
         self._check_settings()
+        tables = self.properties["table_bucket"]
+        if tables.is_dirty() and tables.old_value and not self.table_bucket:
+            # The gateways never drop a bucket's catalog (it names the
+            # tables): refusing here keeps the field telling the truth.
+            raise validation.InvalidField(
+                field="table_bucket",
+                reason="a table bucket cannot become a plain bucket again"
+                " (its Iceberg catalog would be lost)",
+            )
         super().update(session=session, force=force)
 
 

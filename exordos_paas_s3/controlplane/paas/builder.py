@@ -63,6 +63,9 @@ def bucket_spec(bucket: models.Bucket) -> dict[str, tp.Any]:
     # they were before instances had it.
     if bucket.instance.encryption == models.Encryption.AES256.value:
         spec["encryption"] = "AES256"
+    # S3 Tables: likewise only when on.
+    if bucket.table_bucket:
+        spec["table_bucket"] = True
     return spec
 
 

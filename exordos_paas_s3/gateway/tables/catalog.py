@@ -229,8 +229,9 @@ _SHARED: dict[int, Catalog] = {}
 
 
 def shared(storage: storage_base.Storage) -> Catalog:
-    """The one catalog of a storage: the REST routes and the background
-    maintenance scheduler must share its per-bucket locks."""
+    """The one catalog of a storage: the REST routes, the background
+    maintenance scheduler and the admin API's ``table_bucket`` setting must
+    share its per-bucket locks."""
     found = _SHARED.get(id(storage))
     if found is None or found._storage is not storage:
         found = _SHARED[id(storage)] = Catalog(storage)

@@ -512,3 +512,28 @@ def test_without_its_key_file_the_node_sends_no_secret(node):
     assert actual.value["status"] == ns.ERROR
     assert "node key file" in actual.value["reason"]
     assert node.state()["access_keys"] == []
+
+
+def test_a_table_bucket_is_applied_once_and_never_undone(node):
+    """S3 Tables: the bucket field ``table_bucket`` reaches the gateway, whose
+    catalog then answers for the bucket; a converged node costs no write; a
+    catalog the operator did not ask for is left alone."""
+    from exordos_paas_s3.tests.functional.test_iceberg_catalog import _signed
+
+    lake = bucket("lake", table_bucket=True)
+    state = node_state(**{ns.BUCKETS: {B_GOOD: lake}})
+    target, actual = node.cycle(state)
+    assert actual.status == ns.ACTIVE and actual.hash == target.hash
+    (reported,) = node.state()["buckets"]
+    assert reported["table_bucket"] is True
+    r = _signed(node.gw, "GET", "/iceberg/v1/config?warehouse=lake")
+    assert r.status_code == 200 and r.json()["defaults"]["prefix"] == "lake"
+    writes = node.writes()
+    target, actual = node.cycle(state)
+    assert node.writes() == writes and actual.hash == target.hash
+    # A plain bucket a tenant enabled through the catalog API: converged
+    # as it is, the catalog kept.
+    plain = node_state(**{ns.BUCKETS: {B_GOOD: bucket("lake")}})
+    target, actual = node.cycle(plain)
+    assert actual.hash == target.hash and node.writes() == writes
+    assert _signed(node.gw, "GET", "/iceberg/v1/buckets/lake").status_code == 200

@@ -177,6 +177,8 @@ def test_roles_are_nested_and_declared():
     assert all(p.endswith(".read") for p in viewer)
     assert iam.permission(iam.POLICY_INSTANCE, iam.ACTION_RESIZE) not in operator
     assert iam.permission(iam.POLICY_BUCKET, iam.ACTION_MAKE_PUBLIC) not in operator
+    tables = iam.permission(iam.POLICY_BUCKET, iam.ACTION_ENABLE_TABLES)
+    assert tables in owner and tables not in operator
     assert iam.permission(iam.POLICY_VERSION, "create") not in owner
 
 

@@ -165,6 +165,22 @@ def test_bucket_crud(cp_owner, cp_instance):
     assert cp_owner.get(path).status_code == 404
 
 
+def test_table_bucket_is_one_way(cp_owner, cp_instance):
+    buckets = cp_instance + "/buckets/"
+    bucket = cp_owner.ok("POST", buckets, {"name": "lake"})
+    assert bucket["table_bucket"] is False
+    path = buckets + bucket["uuid"]
+    assert cp_owner.ok("PUT", path, {"table_bucket": True})["table_bucket"] is True
+    assert cp_owner.ok("PUT", path, {"table_bucket": True})["table_bucket"] is True
+    response = cp_owner.put(path, {"table_bucket": False})
+    assert response.status_code == 400
+    assert "table_bucket" in response.json()["message"]
+    assert cp_owner.ok("GET", path)["table_bucket"] is True
+    assert cp_owner.put(path, {"table_bucket": "yes"}).status_code == 400
+    made = cp_owner.ok("POST", buckets, {"name": "lake2", "table_bucket": True})
+    assert made["table_bucket"] is True
+
+
 def test_bucket_object_lock_with_default_retention(cp_owner, cp_instance):
     buckets = cp_instance + "/buckets/"
     body = {

@@ -159,6 +159,21 @@ def test_only_owner_makes_a_bucket_public(project):
     assert owner.ok("PUT", project["bucket"], {"public": True})["public"] is True
 
 
+def test_only_owner_makes_a_table_bucket(project):
+    operator = project["clients"][iam.ROLE_OPERATOR]
+    instance = project["instance"]
+    response = operator.post(
+        instance + "/buckets/", {"name": "lake", "table_bucket": True}
+    )
+    assert response.status_code == 403
+    assert "'table_bucket'" in response.json()["message"]
+    assert "exordos_s3.bucket.enable_tables" in response.json()["message"]
+    assert operator.put(project["bucket"], {"table_bucket": True}).status_code == 403
+    owner = project["clients"][iam.ROLE_OWNER]
+    assert owner.ok("GET", project["bucket"])["table_bucket"] is False
+    assert owner.ok("PUT", project["bucket"], {"table_bucket": True})["table_bucket"]
+
+
 def test_tenants_do_not_publish_versions(project):
     for role in (iam.ROLE_OWNER, iam.ROLE_OPERATOR, iam.ROLE_VIEWER):
         client = project["clients"][role]
