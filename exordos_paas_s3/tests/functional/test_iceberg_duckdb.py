@@ -76,8 +76,7 @@ def duck(tmp_path):
     con.close()
 
 
-@pytest.fixture
-def warehouse(gateway):
+def _warehouse(gateway):
     name = "duck-" + uuid.uuid4().hex[:12]
     boto3.client(
         "s3",
@@ -92,6 +91,20 @@ def warehouse(gateway):
     table = cat.create_table("db.t", schema=SCHEMA)
     table.append(pa.table({"id": [1, 2], "name": ["a", "b"]}, schema=SCHEMA))
     return name
+
+
+@pytest.fixture
+def warehouse(gateway):
+    return _warehouse(gateway)
+
+
+@pytest.fixture(scope="module")
+def plain_gateway(tmp_path_factory):
+    """A gateway without --tables-vending (as the stand runs it)."""
+    gw = new_gateway(str(tmp_path_factory.mktemp("duckdb-plain")))
+    gw.start()
+    yield gw
+    assert gw.stop() == 0, gw.log()
 
 
 def test_duckdb_attaches_with_oauth2_client_credentials(gateway, duck, warehouse):
@@ -139,3 +152,31 @@ def test_duckdb_attaches_with_a_bearer_token(gateway, duck, warehouse):
             f"ATTACH '{warehouse}' AS nope"
             f" (TYPE iceberg, ENDPOINT '{gateway.endpoint}/iceberg', SECRET bad)"
         )
+
+
+def test_duckdb_without_vending_reads_with_its_own_s3_secret(plain_gateway, duck):
+    """README's DuckDB session: the catalog through a bearer token, the data
+    files through an S3 secret of DuckDB's own (ACCESS_DELEGATION_MODE
+    'none'), since this gateway vends nothing."""
+    gw = plain_gateway
+    warehouse = _warehouse(gw)
+    duck.execute(
+        f"""CREATE SECRET ice (TYPE iceberg,
+            CLIENT_ID '{gw.access_key}', CLIENT_SECRET '{gw.secret_key}',
+            OAUTH2_SERVER_URI '{gw.endpoint}/iceberg/v1/oauth/tokens')"""
+    )
+    duck.execute(
+        f"""CREATE SECRET files (TYPE s3,
+            KEY_ID '{gw.access_key}', SECRET '{gw.secret_key}', REGION '{gw.region}',
+            ENDPOINT '127.0.0.1:{gw.port}', URL_STYLE 'path', USE_SSL false)"""
+    )
+    duck.execute(
+        f"ATTACH '{warehouse}' AS lake (TYPE iceberg,"
+        f" ENDPOINT '{gw.endpoint}/iceberg', SECRET ice,"
+        " ACCESS_DELEGATION_MODE 'none')"
+    )
+    rows = duck.execute("SELECT id FROM lake.db.t ORDER BY id").fetchall()
+    assert rows == [(1,), (2,)]
+    duck.execute("INSERT INTO lake.db.t VALUES (3, 'c')")
+    scanned = _catalog(gw, warehouse).load_table("db.t").scan().to_arrow()
+    assert sorted(scanned.column("id").to_pylist()) == [1, 2, 3]
