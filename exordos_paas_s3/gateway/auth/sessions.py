@@ -188,6 +188,10 @@ class Sessions:
         # Opened tokens (they never change): the AEAD open and the JSON
         # parse once per token, not once per request. Bounded.
         self._opened: dict[str, _Statement] = {}
+        # And the principal built for a token, reused while its issuer is
+        # the same object with the same secret (the store makes a new
+        # Principal whenever a user or key changes).
+        self._principals: dict[str, tuple[str, Principal, SessionPrincipal]] = {}
 
     # -- issuing -----------------------------------------------------------
 
@@ -261,25 +265,24 @@ class Sessions:
             raise errors.InvalidToken() from None
         if len(self._opened) >= _CACHE_MAX:
             self._opened.clear()
+            self._principals.clear()
         self._opened[token] = statement
         return statement
 
     # -- verifying ---------------------------------------------------------
 
-    def resolve(self, access_key: str, token: str | None) -> tuple[str, Principal]:
+    def resolve(self, access_key: str, token: str) -> tuple[str, Principal]:
         """Secret and principal of a session key, for SigV4 verification."""
-        if token is None:
-            raise errors.InvalidAccessKeyId(AWSAccessKeyId=access_key)
         statement = self._open(token)
         if statement.access_key != access_key:
             raise errors.InvalidToken()
-        return statement.secret_key, self._principal(statement)
+        return statement.secret_key, self._principal(token, statement)
 
     def resolve_bearer(self, token: str) -> Principal:
         """The principal of an ``Authorization: Bearer`` token (catalog)."""
-        return self._principal(self._open(token))
+        return self._principal(token, self._open(token))
 
-    def _principal(self, statement: _Statement) -> SessionPrincipal:
+    def _principal(self, token: str, statement: _Statement) -> SessionPrincipal:
         if self._clock() >= statement.expires:
             raise errors.ExpiredToken()
         try:
@@ -288,11 +291,14 @@ class Sessions:
             raise errors.AccessDenied(
                 "The key that issued this session no longer exists or is disabled."
             ) from None
+        hit = self._principals.get(token)
+        if hit is not None and hit[1] is issuer and hit[0] == issuer_secret:
+            return hit[2]
         if _fingerprint(issuer_secret) != statement.issuer_fingerprint:
             raise errors.AccessDenied(
                 "The key that issued this session has been replaced."
             )
-        return SessionPrincipal(
+        principal = SessionPrincipal(
             user_id=issuer.user_id,
             name=issuer.name,
             canonical_id=issuer.canonical_id,
@@ -304,6 +310,8 @@ class Sessions:
             scope=statement.scope,
             expires=statement.expires,
         )
+        self._principals[token] = (issuer_secret, issuer, principal)
+        return principal
 
 
 def allows(

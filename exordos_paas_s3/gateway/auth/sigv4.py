@@ -733,18 +733,16 @@ class Authenticator:
         )
 
     def _lookup(self, access_key: str, req: RequestView) -> tuple[str, Principal]:
-        """Secret and principal of a key: the identity store's, or a
-        session's (its token in ``x-amz-security-token`` or the query)."""
-        try:
-            return self._identities.lookup(access_key)
-        except errors.InvalidAccessKeyId:
-            if self._sessions is None or not access_key.startswith(
-                sessions_mod.KEY_PREFIX
-            ):
-                raise
-        return self._sessions.resolve(
-            access_key, sessions_mod.token_of(req.headers, req.query)
-        )
+        """Secret and principal of a key: a session's (an ``ASIA`` key id
+        with its token in ``x-amz-security-token`` or the query), else the
+        identity store's. One prefix compare for a permanent key."""
+        if self._sessions is not None and access_key.startswith(
+            sessions_mod.KEY_PREFIX
+        ):
+            token = sessions_mod.token_of(req.headers, req.query)
+            if token is not None:
+                return self._sessions.resolve(access_key, token)
+        return self._identities.lookup(access_key)
 
     @staticmethod
     def _scope(signed: _Signed) -> str:

@@ -160,3 +160,19 @@ def test_ttl_clamp():
     assert sessions.clamp_ttl(1) == 60
     assert sessions.clamp_ttl(900) == 900
     assert sessions.clamp_ttl(10**9) == 43200
+
+
+def test_a_replaced_issuer_secret_revokes(env):
+    """Same key id, new secret: the sessions of the old secret stop (the
+    cached principal is not reused)."""
+    store, s, auth, clock = env
+    store.create_user("bob")
+    store.create_access_key("bob", access_key="AKBOB0000001", secret_key="old-secret")
+    _, bob = store.lookup("AKBOB0000001")
+    creds = s.issue(bob, 900, SCOPE)
+    assert auth.authenticate(_signed_get(creds, clock)).principal.name == "bob"
+    store.delete_access_key("bob", "AKBOB0000001")
+    store.create_access_key("bob", access_key="AKBOB0000001", secret_key="new-secret")
+    with pytest.raises(errors.AccessDenied) as info:
+        auth.authenticate(_signed_get(creds, clock))
+    assert "replaced" in info.value.message
