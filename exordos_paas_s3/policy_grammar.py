@@ -159,7 +159,8 @@ _TABLES_ACTIONS = (
     "DeleteTablePolicy GetTableEncryption TagResource UntagResource "
     "ListTagsForResource "
     # Ours (no AWS counterpart):
-    "UpdateNamespaceProperties ListViews CreateView GetView DeleteView"
+    "UpdateNamespaceProperties ListViews CreateView GetView DeleteView "
+    "ReplaceView RunTableMaintenance GetCatalogDiagnostics"
 ).split()
 TABLES_ACTIONS: frozenset[str] = frozenset(
     f"s3tables:{a}".lower() for a in _TABLES_ACTIONS

@@ -210,7 +210,7 @@ async def build(conf: cfg.ConfigOpts):
     storage = bucket_access.AccessTrackingStorage(encrypting_storage, access_cache)
     router = Router(conf.virtual_host_domain)
     # Temporary credentials: sealed with a key derived from the root secret,
-    # which every gateway of the instance shares (decision 0013).
+    # which every gateway of the instance shares (decision 0014).
     session_store = sessions.Sessions(store, root_secret)
     authenticator = sigv4.Authenticator(
         store,

@@ -15,7 +15,7 @@
 
 A session is an access key id (``ASIA...``), a secret and a session token,
 issued for a key (the *issuing key*) with an expiry and an optional scope
-(docs/decisions/0013-sessions.md). Nothing is stored: the token *is* the
+(docs/decisions/0014-sessions.md). Nothing is stored: the token *is* the
 session, an AES-GCM sealed statement ``{access key id, secret, issuing key,
 a fingerprint of the issuing key's secret, expiry, scope}`` under a key
 derived (HKDF) from the instance's root secret, which every gateway of the

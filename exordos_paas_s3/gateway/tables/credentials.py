@@ -13,7 +13,7 @@
 #    under the License.
 """The catalog's credentials: vended table credentials and OAuth2 tokens.
 
-Both are sessions of ``auth/sessions.py`` (decision 0013):
+Both are sessions of ``auth/sessions.py`` (decision 0014):
 
 - **vending** (``--tables-vending``): a LoadTableResult (load, create,
   register) and ``GET .../tables/{t}/credentials`` carry a session of the

@@ -1171,3 +1171,15 @@ def test_evaluate_is_cheap():
     # Measured around 5 us on a laptop core; 200 us would mean a regression
     # such as recompiling patterns per request.
     assert per_call < 200e-6, per_call
+
+
+def test_every_catalog_action_may_be_named_in_a_bucket_policy():
+    """Each s3tables action the gateway authorizes (operations.py) is one
+    the shared grammar knows, so a bucket policy may grant or deny it."""
+    from exordos_paas_s3 import policy_grammar
+    from exordos_paas_s3.gateway.operations import Operation
+
+    actions = {
+        op.action.lower() for op in Operation if op.action.startswith("s3tables:")
+    }
+    assert actions and actions <= policy_grammar.TABLES_ACTIONS
