@@ -75,6 +75,9 @@ def test_node_endpoint_prefers_what_the_node_says():
 class _Inst:
     uuid = sys_uuid.UUID(int=5)
     root_access_key = "EXS3ABCDEFGH12345678"
+    # The model's storage defaults: each node's own disk and SQLite index.
+    blob_store = "local"
+    index_url = "sqlite"
 
     def open_secret(self, field):
         assert field == "root_secret"
