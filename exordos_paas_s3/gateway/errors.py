@@ -360,3 +360,12 @@ SlowDown = _error("SlowDown", 503, "Please reduce your request rate.")
 ServiceUnavailable = _error(
     "ServiceUnavailable", 503, "Service is unable to handle request."
 )
+# Not an AWS code (S3 never runs out of disk): the data disk of this node is
+# full. 507 is not retried by AWS SDKs, which is the point: re-sending the
+# body cannot help until space is freed (docs/decisions/0012-disk-full.md).
+InsufficientStorage = _error(
+    "InsufficientStorage",
+    507,
+    "The node's data disk is full: delete objects or abort multipart uploads "
+    "to free space, then retry.",
+)

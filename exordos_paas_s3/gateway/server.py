@@ -31,6 +31,8 @@ import typing
 from collections.abc import AsyncIterator
 from urllib import parse as urlparse
 
+import orjson
+
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.auth import chunked as auth_chunked
@@ -39,6 +41,7 @@ from exordos_paas_s3.gateway.handlers import HANDLERS, cors
 from exordos_paas_s3.gateway.operations import Operation, Scope
 from exordos_paas_s3.gateway.request import Request, Response, Services
 from exordos_paas_s3.gateway.router import Router, parse_query
+from exordos_paas_s3.gateway.storage import disk
 
 LOG = logging.getLogger(__name__)
 # One line per request when enabled (--access-log); off by default because
@@ -202,9 +205,14 @@ class S3App:
             response = self._error(exc, req, request_id)
         except ClientDisconnected:
             return
-        except Exception:
-            LOG.exception("request %s failed", request_id)
-            response = self._error(errors.InternalError(), req, request_id)
+        except Exception as exc:
+            if disk.is_full(exc):
+                # A body that did not fit (ENOSPC), an index that could not
+                # grow (SQLITE_FULL): a state of the node, not a bug.
+                response = self._error(errors.InsufficientStorage(), req, request_id)
+            else:
+                LOG.exception("request %s failed", request_id)
+                response = self._error(errors.InternalError(), req, request_id)
         if req is not None and req.bucket and "origin" in req.headers:
             # Only browsers send Origin: other requests skip CORS entirely.
             await cors.add_response_headers(req, response)
@@ -247,7 +255,13 @@ class S3App:
         return not self.router.bucket_from_host(host)
 
     async def _send_health(self, scope, send, request_id: str) -> None:
-        """The listener and its event loop answer: that is what a probe asks."""
+        """The listener and its event loop answer: that is what a probe asks.
+        The data disk's state rides along (a full disk is not "down": reads
+        and deletes work)."""
+        body = _HEALTH_BODY
+        state = self.services.storage.disk_state()
+        if state is not None:
+            body = orjson.dumps({"status": "ok", "disk": state.as_dict()})
         await send(
             {
                 "type": "http.response.start",
@@ -256,12 +270,13 @@ class S3App:
                     (b"x-amz-request-id", request_id.encode()),
                     (b"x-amz-id-2", self._host_id_b),
                     (b"content-type", _JSON_TYPE),
-                    (b"content-length", str(len(_HEALTH_BODY)).encode()),
+                    (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"no-store"),
                 ],
             }
         )
-        body = b"" if scope["method"] == "HEAD" else _HEALTH_BODY
+        if scope["method"] == "HEAD":
+            body = b""
         await send({"type": "http.response.body", "body": body})
 
     # --- the Iceberg catalog ---------------------------------------------------

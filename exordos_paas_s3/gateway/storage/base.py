@@ -69,6 +69,7 @@ from exordos_paas_s3.gateway import errors
 
 if TYPE_CHECKING:
     from exordos_paas_s3.gateway import sse
+    from exordos_paas_s3.gateway.storage import disk
 
 ByteStream = AsyncIterator[bytes]
 
@@ -353,6 +354,12 @@ class Storage(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release everything."""
+
+    def disk_state(self) -> disk.DiskState | None:
+        """The local data disk's free space and whether it is full (writes
+        refused); None when this storage has no local data disk. Blocking
+        but cheap (a statvfs): for health and readiness checks."""
+        return None
 
     # --- buckets ---------------------------------------------------------
 
@@ -777,6 +784,9 @@ class StorageWrapper(Storage):
 
     async def close(self) -> None:
         await self.inner.close()
+
+    def disk_state(self) -> disk.DiskState | None:
+        return self.inner.disk_state()
 
     async def create_bucket(
         self, name: str, owner_id: str, region: str, object_lock: bool = False

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from exordos_paas_s3.gateway import errors
-from exordos_paas_s3.gateway.storage import base, local_ingest
+from exordos_paas_s3.gateway.storage import base, disk, local_ingest
 from exordos_paas_s3.gateway.storage import local_index as idx
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ STREAM_CHUNK = 4 << 20
 MIN_PART_SIZE = 5 << 20
 MAX_PART_NUMBER = 10000
 MAX_BATCH = 256
+# How often a node without its disk reserve looks for space again.
+RESERVE_RETRY = 1.0
 # Rows kept for repeated reads (see LocalStorage._rows): with the default
 # inline_max of 16 KiB, at most 32 MiB of small bodies.
 ROW_CACHE_ENTRIES = 2048
@@ -192,8 +194,12 @@ class _IndexWriter:
         fsync: bool,
         unlink_grace: float,
         committed: Callable[[set[str]], None] = lambda names: None,
+        reserve: disk.Reserve | None = None,
     ) -> None:
         self._committed = committed
+        # None: no reserve (the index is not on the data disk's writes path).
+        self._reserve = reserve
+        self._next_acquire = 0.0
         self._db_path = db_path
         self._objects = objects_dir
         self._dir_fds = dir_fds
@@ -210,11 +216,20 @@ class _IndexWriter:
         self._thread.start()
         await asyncio.wrap_future(self._ready)
 
-    def submit(self, job: Callable[[_Tx], T]) -> asyncio.Future[T]:
+    def submit(
+        self, job: Callable[[_Tx], T], essential: bool = False
+    ) -> asyncio.Future[T]:
+        """Queue a job. ``essential`` jobs (deletes, aborts) free space: they
+        run even on a full disk, on the reserve if need be."""
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._queue.put((job, loop, fut))
+        self._queue.put((job, loop, fut, essential))
         return fut
+
+    @property
+    def full(self) -> bool:
+        """The reserve is spent: writes are refused until space is back."""
+        return self._reserve is not None and not self._reserve.held
 
     def stop(self) -> None:
         """Blocking: finish queued jobs, unlink retired files, close."""
@@ -236,10 +251,15 @@ class _IndexWriter:
                 timeout = None
                 if self._doomed:
                     timeout = max(0.0, self._doomed[0][0] - time.monotonic())
+                if self.full:
+                    # Look for space again now and then (deletes, or the
+                    # operator, free it).
+                    timeout = min(timeout or RESERVE_RETRY, RESERVE_RETRY)
                 try:
                     item = self._queue.get(timeout=timeout)
                 except queue.Empty:
                     self._reap(everything=False)
+                    self._try_reserve()
                     continue
                 if item is None:
                     break
@@ -255,21 +275,66 @@ class _IndexWriter:
                     batch.append(item)
                 self._run_batch(conn, batch)
                 self._reap(everything=False)
+                self._try_reserve()
         finally:
             self._reap(everything=True)
             conn.close()
 
+    def _try_reserve(self) -> None:
+        if not self.full or time.monotonic() < self._next_acquire:
+            return
+        assert self._reserve is not None
+        self._next_acquire = time.monotonic() + RESERVE_RETRY
+        try:
+            self._reserve.acquire()
+        except OSError:
+            LOG.exception("Cannot preallocate the disk reserve")
+
     def _run_batch(self, conn: sqlite3.Connection, batch: list) -> None:
+        answers: list[tuple[tuple, bool, Any]] = []
+        if self.full:
+            # No reserve left: only what frees space runs.
+            refused = [item for item in batch if not item[3]]
+            answers += [(item, False, errors.InsufficientStorage()) for item in refused]
+            batch = [item for item in batch if item[3]]
+        results, full = self._attempt(conn, batch)
+        if full:
+            # Nothing of the batch committed. Spend the reserve on the jobs
+            # that free space and run them alone; the others answer 507.
+            if self._reserve is not None:
+                self._reserve.release()
+            again = []
+            for item, (ok, value) in zip(batch, results, strict=True):
+                if item[3] and (ok or disk.is_full(value)):
+                    again.append(item)
+                else:
+                    answers.append((item, ok, value))
+            batch = again
+            results, full = self._attempt(conn, batch)
+        answers += [
+            (item, ok, value) for item, (ok, value) in zip(batch, results, strict=True)
+        ]
+        for (_job, loop, fut, _essential), ok, value in answers:
+            if not ok and disk.is_full(value):
+                value = errors.InsufficientStorage()
+            loop.call_soon_threadsafe(_settle, fut, ok, value)
+
+    def _attempt(
+        self, conn: sqlite3.Connection, batch: list
+    ) -> tuple[list[tuple[bool, Any]], bool]:
+        """Run the jobs in one transaction: (ok, value or exception) per job,
+        and whether the disk was full (then nothing committed)."""
+        if not batch:
+            return [], False
         results: list[tuple[bool, Any]] = []
         tx = _Tx(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except Exception as exc:
             LOG.exception("Index transaction cannot begin")
-            for _job, loop, fut in batch:
-                loop.call_soon_threadsafe(_settle, fut, False, exc)
-            return
-        for job, _loop, _fut in batch:
+            return [(False, exc)] * len(batch), disk.is_full(exc)
+        failed: BaseException | None = None
+        for job, _loop, _fut, _essential in batch:
             marks = (len(tx.moves), len(tx.placed), len(tx.retired))
             dirs = set(tx.sync_dirs)
             conn.execute("SAVEPOINT job")
@@ -285,6 +350,13 @@ class _IndexWriter:
                 conn.execute("RELEASE job")
                 results.append((True, value))
             except Exception as exc:
+                if disk.is_full(exc) or not conn.in_transaction:
+                    # A full disk fails the whole batch (SQLite may have
+                    # rolled the transaction back already); so does a
+                    # transaction SQLite ended itself.
+                    failed = exc
+                    results.append((False, exc))
+                    break
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
                 for path in tx.placed[marks[1] :]:
@@ -293,27 +365,33 @@ class _IndexWriter:
                 del tx.retired[marks[2] :]
                 tx.sync_dirs = dirs
                 results.append((False, exc))
-        try:
-            if self._fsync:
-                for shard in tx.sync_dirs:
-                    os.fsync(self._dir_fds[shard])
-            conn.execute("COMMIT")
-        except Exception as exc:
-            LOG.exception("Index commit failed")
+        if failed is None:
             try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
+                if self._fsync:
+                    for shard in tx.sync_dirs:
+                        os.fsync(self._dir_fds[shard])
+                conn.execute("COMMIT")
+            except Exception as exc:
+                failed = exc
+        if failed is not None:
+            if not disk.is_full(failed):
+                LOG.error("Index commit failed: %s", failed)
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             for path in tx.placed:
                 _remove(path)
-            results = [(False, exc) if ok else (ok, v) for ok, v in results]
+            # Every job not failed on its own fails with the batch.
+            results += [(False, failed)] * (len(batch) - len(results))
+            results = [(False, failed) if ok else (ok, v) for ok, v in results]
         else:
             deadline = time.monotonic() + self._grace
             self._doomed.extend((deadline, path) for path in tx.retired)
         # After the COMMIT (or its failure), before any job is answered.
         self._committed(tx.buckets)
-        for (_job, loop, fut), (ok, value) in zip(batch, results, strict=True):
-            loop.call_soon_threadsafe(_settle, fut, ok, value)
+        return results, failed is not None and disk.is_full(failed)
 
     def _reap(self, everything: bool) -> None:
         # Obsolete files live on for a grace period so that a reader that
@@ -334,8 +412,10 @@ class LocalStorage(base.Storage):
         inline_max: int = 16 * 1024,
         unlink_grace: float = 2.0,
         workers: int = 16,
+        reserve: int = disk.DEFAULT_RESERVE,
     ) -> None:
         self._root = os.path.abspath(data_dir)
+        self._reserve = disk.Reserve(self._root, reserve)
         self._objects = os.path.join(self._root, "objects")
         self._tmp = os.path.join(self._root, "tmp")
         self._db_path = os.path.join(self._root, "meta.sqlite")
@@ -376,9 +456,21 @@ class LocalStorage(base.Storage):
         assert self._pool is not None, "LocalStorage.start() was not called"
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    async def _write(self, job: Callable[[_Tx], T]) -> T:
+    async def _write(self, job: Callable[[_Tx], T], essential: bool = False) -> T:
+        """Commit a job; ``essential`` for those that free space (they run
+        on a full disk too, see storage/disk.py)."""
         assert self._writer is not None, "LocalStorage.start() was not called"
-        return await self._writer.submit(job)
+        return await self._writer.submit(job, essential)
+
+    def _check_room(self) -> None:
+        """Refuse a write before its body is read when the disk is full."""
+        if self._writer is not None and self._writer.full:
+            raise errors.InsufficientStorage()
+
+    def disk_state(self) -> disk.DiskState:
+        """Free space of the data disk and whether writes are refused
+        (blocking: a statvfs; cheap enough for a readiness probe)."""
+        return self._reserve.state()
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -455,17 +547,30 @@ class LocalStorage(base.Storage):
             self._fsync,
             self._grace,
             self._after_commit,
+            self._reserve,
         )
         await self._writer.start()
         removed = await self._run(self._remove_orphans)
         if removed:
             LOG.warning("Removed %d orphaned data files in %s", removed, self._root)
+        if not await self._run(self._reserve.acquire):
+            LOG.warning(
+                "The data disk %s is full: writes are refused until space is "
+                "freed (deletes and aborts work)",
+                self._root,
+            )
 
     def _prepare_dirs(self) -> None:
         os.makedirs(self._objects, exist_ok=True)
         # Whatever is in tmp/ was never committed: a crash interrupted it.
         shutil.rmtree(self._tmp, ignore_errors=True)
         os.makedirs(self._tmp, exist_ok=True)
+        self._reserve.adopt()
+        if disk.free_bytes(self._root)[0] < self._reserve.size:
+            # A full disk: opening the index (its -wal and -shm files) needs
+            # room; the reserve gives it, and start() takes it back when
+            # there is space again.
+            self._reserve.release()
         for shard in SHARDS:
             path = os.path.join(self._objects, shard)
             os.makedirs(path, exist_ok=True)
@@ -572,7 +677,7 @@ class LocalStorage(base.Storage):
             tx.buckets.add(name)
             tx.conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
 
-        await self._write(job)
+        await self._write(job, essential=True)
 
     async def update_bucket(self, name: str, **fields: object) -> base.BucketInfo:
         unknown = set(fields) - _BUCKET_FIELDS
@@ -735,6 +840,7 @@ class LocalStorage(base.Storage):
     ) -> base.ObjectInfo:
         if req.encryption is not None:
             base.refuse_encryption(req.encryption)
+        self._check_room()
         got = await self._receive(
             body,
             req.checksum_algorithms,
@@ -796,7 +902,7 @@ class LocalStorage(base.Storage):
             marker = _NewVersion(size=0, etag="", owner_id="", is_delete_marker=True)
             return self._commit_version(tx, bucket, key, marker, None)
 
-        return await self._write(job)
+        return await self._write(job, essential=True)
 
     async def update_object_meta(
         self,
@@ -1141,6 +1247,7 @@ class LocalStorage(base.Storage):
         customer_key: sse.CustomerKey | None = None,
     ) -> base.PartInfo:
         await self._check_part_target(bucket, key, upload_id, part_number, customer_key)
+        self._check_room()
         got = await self._receive(body, checksum_algorithms, want_sha256, -1, None)
         assert got.tmp_path is not None
         try:
@@ -1213,11 +1320,13 @@ class LocalStorage(base.Storage):
         parts: Sequence[tuple[int, str]],
         precondition: base.Precondition | None = None,
     ) -> base.ObjectInfo:
+        self._check_room()
         new, chosen = await self._completed_version(bucket, key, upload_id, parts)
         tmp_path = new.tmp_path
         assert tmp_path is not None
-        await self._run(self._concat, tmp_path, [self._path(r[5]) for r in chosen])
         try:
+            # A concatenation cut short (a full disk) leaves nothing behind.
+            await self._run(self._concat, tmp_path, [self._path(r[5]) for r in chosen])
             return await self._write(
                 self._complete_job(bucket, key, upload_id, new, chosen, precondition)
             )
@@ -1385,7 +1494,7 @@ class LocalStorage(base.Storage):
                 tx.retire(self._path(file))
             tx.conn.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
 
-        await self._write(job)
+        await self._write(job, essential=True)
 
     async def list_multipart_uploads(
         self,
@@ -1479,7 +1588,7 @@ class LocalStorage(base.Storage):
                 "DELETE FROM bucket_docs WHERE bucket = ? AND name = ?", (bucket, name)
             )
 
-        await self._write(job)
+        await self._write(job, essential=True)
 
     async def get_object_doc(
         self, bucket: str, key: str, version_id: str | None, name: str
@@ -1517,4 +1626,4 @@ class LocalStorage(base.Storage):
                 (row[idx.ROW_ID], name),
             )
 
-        await self._write(job)
+        await self._write(job, essential=True)

@@ -26,6 +26,7 @@ document) may run on the event-loop thread: they are indexed and short.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 
@@ -174,7 +175,21 @@ COMMIT;
 """
 
 
+_SCHEMA_NAMES = frozenset(
+    re.findall(
+        r"CREATE (?:UNIQUE )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)",
+        SCHEMA + USAGE_SCHEMA,
+    )
+)
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
+    # Nothing is written when the schema is complete: a start on a full
+    # disk must not need a page (the user_version write would).
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION and _SCHEMA_NAMES <= names:
+        return
     conn.executescript(SCHEMA)
     if not conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bucket_usage'"

@@ -27,7 +27,17 @@ from exordos_paas_s3.tests.functional.conftest import VIRTUAL_HOST_DOMAIN
 
 pytestmark = pytest.mark.functional
 
-HEALTH = {"status": "ok"}
+DISK_FIELDS = {"free_bytes", "total_bytes", "reserve_bytes", "full"}
+
+
+def _healthy(doc: dict) -> bool:
+    """The liveness answer: ok, with the data disk's state."""
+    return (
+        doc["status"] == "ok"
+        and set(doc["disk"]) == DISK_FIELDS
+        and doc["disk"]["full"] is False
+        and doc["disk"]["free_bytes"] > 0
+    )
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="no curl")
@@ -50,12 +60,12 @@ def test_curl_health_on_the_s3_port(gateway):
     ).stdout
     body, _, status = out.rpartition("\n")
     assert status == "200 application/json"
-    assert json.loads(body) == HEALTH
+    assert _healthy(json.loads(body))
 
 
 def test_health_answers_get_and_head_without_credentials(gateway):
     got = requests.get(f"{gateway.endpoint}/health", timeout=10)
-    assert got.status_code == 200 and got.json() == HEALTH
+    assert got.status_code == 200 and _healthy(got.json())
     assert got.headers["x-amz-request-id"]
     head = requests.head(f"{gateway.endpoint}/health", timeout=10)
     assert head.status_code == 200 and head.content == b""
@@ -85,7 +95,7 @@ def test_a_bucket_named_health_keeps_its_s3_meaning_when_signed(s3, gateway):
         assert s3.list_objects_v2(Bucket="health")["KeyCount"] == 1
         # Anonymous, path-style, no query: the probe, even with the bucket.
         got = requests.get(f"{gateway.endpoint}/health", timeout=10)
-        assert got.json() == HEALTH
+        assert _healthy(got.json())
         s3.delete_object(Bucket="health", Key="k")
     finally:
         s3.delete_bucket(Bucket="health")
@@ -107,4 +117,4 @@ def test_virtual_hosted_health_is_a_key_of_that_bucket(gateway, s3, bucket):
         headers={"Host": VIRTUAL_HOST_DOMAIN},
         timeout=10,
     )
-    assert got.json() == HEALTH
+    assert _healthy(got.json())
