@@ -34,7 +34,8 @@ LOG = logging.getLogger(__name__)
 
 RESERVE_FILE = "reserve"
 DEFAULT_RESERVE = 8 << 20
-# Less free than this counts as full even while the reserve is held.
+# Less free than this is reported as full even while the reserve is held
+# (writes then fail as they find no room).
 FULL_BELOW = 1 << 20
 _FULL_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT))
 

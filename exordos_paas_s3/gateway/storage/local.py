@@ -301,8 +301,6 @@ class _IndexWriter:
         if full:
             # Nothing of the batch committed. Spend the reserve on the jobs
             # that free space and run them alone; the others answer 507.
-            if self._reserve is not None:
-                self._reserve.release()
             again = []
             for item, (ok, value) in zip(batch, results, strict=True):
                 if item[3] and (ok or disk.is_full(value)):
@@ -310,6 +308,8 @@ class _IndexWriter:
                 else:
                     answers.append((item, ok, value))
             batch = again
+            if batch and self._reserve is not None:
+                self._reserve.release()
             results, full = self._attempt(conn, batch)
         answers += [
             (item, ok, value) for item, (ok, value) in zip(batch, results, strict=True)
