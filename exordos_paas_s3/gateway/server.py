@@ -522,13 +522,21 @@ class S3App:
         await send(start)
         try:
             async for chunk in stream:
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
-                )
+                try:
+                    await send(
+                        {"type": "http.response.body", "body": chunk, "more_body": True}
+                    )
+                except OSError:
+                    return  # the client went away: stop reading for it
         except Exception:
             # Headers are gone; the only honest signal left is a cut connection.
             LOG.exception("request %s: streaming the body failed", request_id)
             raise
+        finally:
+            # Release what the stream pins (an open file) now, not at GC.
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
         await send({"type": "http.response.body", "body": b""})
 
     @staticmethod

@@ -245,6 +245,11 @@ class ResponseCycle(httptools_impl.RequestResponseCycle):
         if self.flow.write_paused and not self.disconnected:
             await self.flow.drain()
         if self.disconnected:
+            if message.get("more_body"):
+                # ASGI's "send raises OSError on a closed connection": the
+                # app stops producing a body nobody reads (a large encrypted
+                # GET would decrypt to its end otherwise).
+                raise ConnectionResetError("the client closed the connection")
             return
         kind = message["type"]
         if not self.response_started:

@@ -322,6 +322,11 @@ class ObjectReader:
     exactly the requested range in plain form, so the server may send it with
     sendfile; ``data`` when the backend already holds exactly those bytes in
     memory (a small object); otherwise read ``stream()``.
+
+    ``stored``, when the backend offers it, opens the stored bytes of this
+    very version for reads at any offset: a wrapper that transforms them
+    (encryption, compression) reads the version it resolved until its last
+    byte, whatever overwrites or deletes the key meanwhile.
     """
 
     info: ObjectInfo
@@ -331,6 +336,33 @@ class ObjectReader:
     path: str | None = None
     offset: int = 0
     data: bytes | None = None
+    stored: Callable[[], StoredData] | None = None
+
+
+class StoredData(abc.ABC):
+    """The stored bytes of one opened version (ObjectReader.stored).
+
+    Reads are pull-based: a wrapper reads the next piece only when its
+    consumer asks for more bytes, so a client that stops reading stops the
+    reads (bounded memory). ``close`` releases what pins the version."""
+
+    @abc.abstractmethod
+    async def read(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``offset`` (short or empty only at the
+        end of the stored bytes)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the version (an open file, a connection)."""
+
+
+class MemoryData(StoredData):
+    """Stored bytes already in memory (an inline object)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def read(self, offset: int, size: int) -> bytes:
+        return bytes(self._data[offset : offset + size])
 
 
 class Storage(abc.ABC):

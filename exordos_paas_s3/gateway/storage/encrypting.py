@@ -54,6 +54,11 @@ DEFAULT_TTL = 60.0
 # docs/decisions/0005-sse.md).
 THREAD_MIN = 256 * 1024
 BATCH = 1 << 20
+# A GET reads and opens this many sealed frames at a time (~512 KiB): the
+# most a client that stops reading makes the gateway hold, besides the
+# transport's buffer (docs/operations.md, "Timeouts and limits").
+READ_FRAMES = 8
+READ_BYTES = READ_FRAMES * sse.SEALED_FRAME
 
 
 def _part_doc(upload_id: str, part_number: int) -> str:
@@ -461,9 +466,16 @@ class EncryptingStorage(base.StorageWrapper):
         start = max(0, min(start, info.size))
         available = info.size - start
         length = available if length is None else max(0, min(length, available))
-        # Read the very version opened, so a concurrent overwrite cannot mix
-        # two objects' frames (they would not authenticate anyway).
-        pinned = stored.version_id if stored.version_id != "null" else None
+        # Read the very version opened, until its last byte: an overwrite or
+        # delete meanwhile changes nothing for this reader.
+        if reader.stored is not None:
+            opened = reader.stored
+        else:
+            pinned = stored.version_id if stored.version_id != "null" else None
+
+            def opened() -> base.StoredData:
+                return _Reopened(self._storage, bucket, key, pinned, stored.etag)
+
         plain_parts = info.part_sizes or [info.size]
         sealed_parts = stored.part_sizes or [stored.size]
 
@@ -471,8 +483,7 @@ class EncryptingStorage(base.StorageWrapper):
             return self._decrypt(
                 bucket,
                 key,
-                pinned,
-                stored.etag,
+                opened(),
                 data_key,
                 plain_parts,
                 sealed_parts,
@@ -482,86 +493,44 @@ class EncryptingStorage(base.StorageWrapper):
 
         return base.ObjectReader(info, start, length, stream)
 
-    async def _read_raw(
-        self,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str,
-        start: int,
-        length: int,
-    ) -> base.ByteStream:
-        reader = await self._storage.open_object(bucket, key, version_id, start, length)
-        if reader.info.etag != etag:
-            raise errors.InternalError("The object changed while it was read.")
-        async for chunk in reader.stream():
-            yield chunk
-
     async def _decrypt(
         self,
         bucket: str,
         key: str,
-        version_id: str | None,
-        etag: str,
+        data: base.StoredData,
         data_key: bytes,
         plain_parts: list[int],
         sealed_parts: list[int],
         start: int,
         length: int,
     ) -> base.ByteStream:
-        end = start + length
-        plain_off = sealed_off = 0
-        for plain, sealed in zip(plain_parts, sealed_parts, strict=True):
-            seg_start, seg_end = max(start, plain_off), min(end, plain_off + plain)
-            if seg_start < seg_end:
-                a, b = seg_start - plain_off, seg_end - plain_off
-                first, last = a // sse.FRAME, (b - 1) // sse.FRAME
-                opener = sse.SegmentOpener(data_key, plain, first)
-                if first > 0:
-                    header = b"".join(
-                        [
-                            c
-                            async for c in self._read_raw(
-                                bucket,
-                                key,
-                                version_id,
-                                etag,
-                                sealed_off,
-                                sse.HEADER_LEN,
-                            )
-                        ]
-                    )
-                    opener.set_header(header)
-                    raw_from = sealed_off + sse.HEADER_LEN + first * sse.SEALED_FRAME
-                else:
-                    raw_from = sealed_off
-                raw_to = min(
-                    sealed_off + sse.HEADER_LEN + (last + 1) * sse.SEALED_FRAME,
-                    sealed_off + sealed,
-                )
-                skip = a - first * sse.FRAME
-                left = b - a
-                try:
-                    async for chunk in self._read_raw(
-                        bucket, key, version_id, etag, raw_from, raw_to - raw_from
-                    ):
-                        plain_chunk = opener.feed(chunk)
-                        if skip:
-                            cut = min(skip, len(plain_chunk))
-                            plain_chunk = plain_chunk[cut:]
-                            skip -= cut
-                        if plain_chunk:
-                            piece = plain_chunk[:left]
-                            left -= len(piece)
+        """Plaintext ``[start, start+length)`` from the sealed parts. Pulled:
+        the next READ_FRAMES frames are read and opened only when the
+        consumer (the server, once the transport has drained) asks for more,
+        so a client that stops reading holds about one piece of memory."""
+        try:
+            end = start + length
+            plain_off = sealed_off = 0
+            for plain, sealed in zip(plain_parts, sealed_parts, strict=True):
+                seg_start, seg_end = max(start, plain_off), min(end, plain_off + plain)
+                if seg_start < seg_end:
+                    a, b = seg_start - plain_off, seg_end - plain_off
+                    try:
+                        async for piece in _open_segment(
+                            data, data_key, plain, sealed_off, sealed, a, b
+                        ):
                             yield piece
-                    opener.finish(last)
-                except sse.FrameError as exc:
-                    LOG.error("%s/%s: encrypted data is damaged: %s", bucket, key, exc)
-                    raise errors.InternalError(
-                        "The stored object data failed authentication."
-                    ) from None
-            plain_off += plain
-            sealed_off += sealed
+                    except sse.FrameError as exc:
+                        LOG.error(
+                            "%s/%s: encrypted data is damaged: %s", bucket, key, exc
+                        )
+                        raise errors.InternalError(
+                            "The stored object data failed authentication."
+                        ) from None
+                plain_off += plain
+                sealed_off += sealed
+        finally:
+            data.close()
 
     # --- multipart -----------------------------------------------------------
 
@@ -780,6 +749,81 @@ class EncryptingStorage(base.StorageWrapper):
             stored = await self._all_parts(bucket, key, upload_id)
         await self._storage.abort_multipart_upload(bucket, key, upload_id)
         await self._drop_part_docs(bucket, upload_id, stored)
+
+
+async def _open_segment(
+    data: base.StoredData,
+    data_key: bytes,
+    plain: int,
+    sealed_off: int,
+    sealed: int,
+    a: int,
+    b: int,
+) -> base.ByteStream:
+    """Plaintext ``[a, b)`` of the segment (a part, or the whole object)
+    whose ``sealed`` bytes start at ``sealed_off``."""
+    first, last = a // sse.FRAME, (b - 1) // sse.FRAME
+    opener = sse.SegmentOpener(data_key, plain, first)
+    if first > 0:
+        opener.set_header(await _read_exactly(data, sealed_off, sse.HEADER_LEN))
+        pos = sealed_off + sse.HEADER_LEN + first * sse.SEALED_FRAME
+    else:
+        pos = sealed_off
+    raw_to = min(
+        sealed_off + sse.HEADER_LEN + (last + 1) * sse.SEALED_FRAME,
+        sealed_off + sealed,
+    )
+    skip = a - first * sse.FRAME
+    left = b - a
+    while pos < raw_to:
+        # Whole frames per read (with the header on the first), so no
+        # partial frame is carried over and copied.
+        want = READ_BYTES + (sse.HEADER_LEN if pos == sealed_off else 0)
+        chunk = await _read_exactly(data, pos, min(want, raw_to - pos))
+        pos += len(chunk)
+        piece = opener.feed(chunk)
+        del chunk  # not held while the consumer is away
+        if skip:
+            cut = min(skip, len(piece))
+            piece = piece[cut:]
+            skip -= cut
+        if piece:
+            if len(piece) > left:
+                piece = piece[:left]
+            left -= len(piece)
+            yield piece
+            del piece
+    opener.finish(last)
+
+
+async def _read_exactly(data: base.StoredData, offset: int, size: int) -> bytes:
+    chunk = await data.read(offset, size)
+    if len(chunk) != size:
+        raise errors.InternalError("Object data is shorter than its index")
+    return chunk
+
+
+class _Reopened(base.StoredData):
+    """For a backend without ``ObjectReader.stored``: each read opens the
+    version again by id (or the key, for a "null" version) and refuses to
+    mix versions (the ETag must stay the one first resolved)."""
+
+    def __init__(
+        self,
+        storage: base.Storage,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        etag: str,
+    ) -> None:
+        self._args = (storage, bucket, key, version_id, etag)
+
+    async def read(self, offset: int, size: int) -> bytes:
+        storage, bucket, key, version_id, etag = self._args
+        reader = await storage.open_object(bucket, key, version_id, offset, size)
+        if reader.info.etag != etag:
+            raise errors.InternalError("The object changed while it was read.")
+        return b"".join([chunk async for chunk in reader.stream()])
 
 
 def _sealed(plain: int) -> int:

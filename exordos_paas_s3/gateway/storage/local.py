@@ -57,7 +57,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -144,6 +144,29 @@ def _settle(fut: asyncio.Future, ok: bool, value: Any) -> None:
         fut.set_result(value)
     else:
         fut.set_exception(value)
+
+
+class _FileData(base.StoredData):
+    """A version's file, opened at the first read (within the unlink grace
+    of the lookup) and read through that descriptor until closed: an
+    overwrite or delete unlinks the name, never the open file."""
+
+    def __init__(self, path: str, run: Callable[..., Awaitable[Any]]) -> None:
+        self._path = path
+        self._run = run
+        self._fd: int | None = None
+
+    async def read(self, offset: int, size: int) -> bytes:
+        if self._fd is None:
+            # The open and the first read share one thread hop.
+            self._fd, chunk = await self._run(_open_and_read, self._path, size, offset)
+            return chunk
+        return await self._run(os.pread, self._fd, size, offset)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 @dataclasses.dataclass
@@ -1045,7 +1068,14 @@ class LocalStorage(base.Storage):
                 if piece:
                     yield piece
 
-            return base.ObjectReader(info, start, length, inline_stream, data=piece)
+            return base.ObjectReader(
+                info,
+                start,
+                length,
+                inline_stream,
+                data=piece,
+                stored=lambda: base.MemoryData(data),
+            )
         path = self._path(row[idx.ROW_FILE])
         return base.ObjectReader(
             info,
@@ -1054,6 +1084,7 @@ class LocalStorage(base.Storage):
             lambda: self._file_stream(path, start, length),
             path=path,
             offset=start,
+            stored=lambda: _FileData(path, self._run),
         )
 
     async def _file_stream(self, path: str, start: int, length: int) -> base.ByteStream:

@@ -115,6 +115,33 @@ class _Lease:
         self.release()
 
 
+class _BlobData(base.StoredData):
+    """The blobs of one resolved version (ObjectReader.stored), read by
+    ranged opens of those very ids under the reader's lease (released by
+    ``close``)."""
+
+    def __init__(
+        self,
+        storage: UpstreamStorage,
+        ids: list[str],
+        sizes: list[int],
+        lease: _Lease,
+    ) -> None:
+        self._storage = storage
+        self._ids = ids
+        self._sizes = sizes
+        self._total = sum(sizes)
+        self._lease = lease
+
+    async def read(self, offset: int, size: int) -> bytes:
+        size = max(0, min(size, self._total - offset))
+        chunks = self._storage._blob_chunks(self._ids, self._sizes, offset, size)
+        return b"".join([chunk async for chunk in chunks])
+
+    def close(self) -> None:
+        self._lease.release()
+
+
 class UpstreamStorage(local.LocalStorage):
     """Object bytes in a BlobStore, the index in SQLite; see the module
     docstring."""
@@ -485,6 +512,7 @@ class UpstreamStorage(local.LocalStorage):
             start,
             length,
             lambda: self._blob_stream(ids, sizes, start, length, lease),
+            stored=lambda: _BlobData(self, ids, sizes, lease),
         )
 
     async def _blob_stream(
