@@ -85,6 +85,27 @@ _HEADER_FIELDS = (
     object_lock.HOLD_HEADER,
     *sse.REQUEST_HEADERS,
 )
+# What the form's fields that become the object's headers may add up to:
+# the header section a PUT may send (the listener's default limit), so an
+# object made by a POST can always be read back by a client with AWS's.
+MAX_HEADER_FIELDS_BYTES = 8192
+
+
+def _check_header_fields(fields: dict[str, str]) -> None:
+    """Refuse form fields that would make a header no PUT could send (a
+    70,000-byte Content-Type, stored, breaks clients reading it back)."""
+    total = sum(
+        len(name) + len(value.encode())
+        for name, value in fields.items()
+        if name in _HEADER_FIELDS or name.startswith("x-amz-meta-")
+    )
+    if total > MAX_HEADER_FIELDS_BYTES:
+        raise errors.RequestHeaderSectionTooLarge(
+            "The form fields that become object headers exceed "
+            f"{MAX_HEADER_FIELDS_BYTES} bytes."
+        )
+
+
 # Form fields the file is checked against (BadDigest on a mismatch, nothing
 # stored). Like every field, they must be covered by the policy.
 _INTEGRITY_FIELDS = ("content-md5", *integrity.HEADERS.values())
@@ -430,6 +451,7 @@ async def post_object(req: Request) -> Response:
     for name, value in fields.items():
         if name.startswith("x-amz-meta-"):
             headers[name] = value
+    _check_header_fields(fields)
     req.headers = headers
     await req.authorize(Operation.PutObject, req.bucket_info, key=key)
     # No Authorization header, so no payload hash: only the declared digests.

@@ -302,3 +302,32 @@ def test_checksum_and_md5_fields_are_verified(s3, signer, bucket):
     bare = signer.generate_presigned_post(bucket, "ck")
     r = _post(bare, data, **{"x-amz-checksum-sha256": sha256})
     assert r.status_code == 403 and "Extra input fields" in r.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("Content-Type", "t/" + "a" * 70_000, "RequestHeaderSectionTooLarge"),
+        ("Cache-Control", "a" * 70_000, "RequestHeaderSectionTooLarge"),
+        ("x-amz-website-redirect-location", "/" + "r" * 9000, None),
+        ("x-amz-website-redirect-location", "/" + "r" * 2100, "InvalidArgument"),
+        ("x-amz-meta-big", "m" * 2100, "MetadataTooLarge"),
+    ],
+)
+def test_header_fields_have_the_limits_of_headers(
+    s3, signer, bucket, field, value, code
+):
+    """Form fields that become headers are held to what a PUT may send: the
+    8 KiB header section, 2 KB of redirect location, 2 KB of metadata."""
+    form = signer.generate_presigned_post(
+        bucket,
+        "limited",
+        Fields={field: value},
+        Conditions=[{field: value}],
+    )
+    r = _post(form, b"data")
+    assert r.status_code == 400, r.text
+    got = ElementTree.fromstring(r.content).findtext("Code")
+    assert got == (code or "RequestHeaderSectionTooLarge"), r.text
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="limited")
