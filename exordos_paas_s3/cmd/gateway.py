@@ -160,6 +160,7 @@ async def build(conf: cfg.ConfigOpts):
         bucket_access,
         server,
         sse,
+        upload_reaper,
     )
     from exordos_paas_s3.gateway.auth import identities, sessions, sigv4
     from exordos_paas_s3.gateway.request import Services, Settings
@@ -275,7 +276,19 @@ async def build(conf: cfg.ConfigOpts):
         )
         tables_scheduler.start()
 
+    reaper: asyncio.Task | None = None
+    if conf.abort_incomplete_uploads_days > 0:
+        reaper = asyncio.create_task(
+            upload_reaper.run(
+                storage, conf.abort_incomplete_uploads_days * upload_reaper.DAY
+            )
+        )
+
     async def close() -> None:
+        if reaper is not None:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
         if tables_scheduler is not None:
             await tables_scheduler.stop()
         if collector is not None:

@@ -455,7 +455,14 @@ class AdminApp:
                 # What the bucket holds now (quota use): object versions and
                 # their bytes, from the storage's counter.
                 objects, used = await self._storage.bucket_usage(info.name)
-                item["usage"] = {"objects": objects, "bytes": used}
+                # Unfinished multipart uploads hold disk too (not quota).
+                uploads, parts = await self._storage.upload_usage(info.name)
+                item["usage"] = {
+                    "objects": objects,
+                    "bytes": used,
+                    "uploads": uploads,
+                    "upload_bytes": parts,
+                }
                 buckets.append(item)
         return _Response(
             200,

@@ -332,6 +332,15 @@ OPTS = [
         "under the table's lease. 0 turns the scheduler off (jobs then run "
         "only through POST .../maintenance/worker/run).",
     ),
+    cfg.FloatOpt(
+        "abort-incomplete-uploads-days",
+        default=0.0,
+        min=0.0,
+        help="Abort multipart uploads initiated more than this many days ago, "
+        "in every bucket, lifecycle rule or not (a background pass every "
+        "quarter of that, at most hourly). 0: off. Fractions are allowed "
+        "(0.5 is twelve hours; tests use seconds' worth).",
+    ),
     cfg.StrOpt(
         "log-level",
         default="INFO",

@@ -439,6 +439,32 @@ class Storage(abc.ABC):
             key_marker = page.next_key_marker or ""
             version_marker = page.next_version_id_marker or ""
 
+    async def upload_usage(self, bucket: str) -> tuple[int, int]:
+        """(unfinished multipart uploads, bytes of their stored parts) in the
+        bucket: space that ``bucket_usage`` does not count. Raises
+        NoSuchBucket. This fallback walks the uploads and their parts."""
+        uploads = size = 0
+        key_marker = upload_marker = ""
+        while True:
+            page = await self.list_multipart_uploads(
+                bucket, key_marker=key_marker, upload_id_marker=upload_marker
+            )
+            for upload in page.uploads:
+                uploads += 1
+                marker = 0
+                while True:
+                    parts, more = await self.list_parts(
+                        bucket, upload.key, upload.upload_id, marker
+                    )
+                    size += sum(p.size for p in parts)
+                    if not more or not parts:
+                        break
+                    marker = parts[-1].part_number
+            if not page.is_truncated:
+                return uploads, size
+            key_marker = page.next_key_marker or ""
+            upload_marker = page.next_upload_id_marker or ""
+
     # --- objects ---------------------------------------------------------
 
     @abc.abstractmethod
@@ -839,6 +865,9 @@ class StorageWrapper(Storage):
 
     async def bucket_usage(self, bucket: str) -> tuple[int, int]:
         return await self.inner.bucket_usage(bucket)
+
+    async def upload_usage(self, bucket: str) -> tuple[int, int]:
+        return await self.inner.upload_usage(bucket)
 
     async def put_object(
         self,

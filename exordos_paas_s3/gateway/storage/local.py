@@ -730,6 +730,9 @@ class LocalStorage(base.Storage):
     async def bucket_usage(self, bucket: str) -> tuple[int, int]:
         return await self._read(lambda conn: idx.bucket_usage(conn, bucket))
 
+    async def upload_usage(self, bucket: str) -> tuple[int, int]:
+        return await self._read(lambda conn: idx.upload_usage(conn, bucket))
+
     # --- objects: the write side ---------------------------------------------
 
     def _drop_row(self, tx: _Tx, row: tuple) -> None:

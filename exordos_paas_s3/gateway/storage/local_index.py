@@ -207,6 +207,18 @@ def bucket_usage(conn: sqlite3.Connection, bucket: str) -> tuple[int, int]:
     return (row[0], row[1]) if row is not None else (0, 0)
 
 
+def upload_usage(conn: sqlite3.Connection, bucket: str) -> tuple[int, int]:
+    """(unfinished multipart uploads, bytes of their parts) of a bucket."""
+    get_bucket_row(conn, bucket)
+    row = conn.execute(
+        "SELECT COUNT(DISTINCT u.upload_id), COALESCE(SUM(p.size), 0) "
+        "FROM uploads AS u LEFT JOIN parts AS p ON p.upload_id = u.upload_id "
+        "WHERE u.bucket = ?",
+        (bucket,),
+    ).fetchone()
+    return row[0], row[1]
+
+
 def successor(prefix: str) -> str | None:
     """The smallest string greater than every string starting with ``prefix``
     (None: no such bound)."""
