@@ -277,7 +277,11 @@ class _IndexWriter:
                 if self.full:
                     # Look for space again now and then (deletes, or the
                     # operator, free it).
-                    timeout = min(timeout or RESERVE_RETRY, RESERVE_RETRY)
+                    timeout = (
+                        RESERVE_RETRY
+                        if timeout is None
+                        else min(timeout, RESERVE_RETRY)
+                    )
                 try:
                     item = self._queue.get(timeout=timeout)
                 except queue.Empty:
