@@ -23,6 +23,7 @@ benchmark can, and it separates the app's cost from the HTTP server's.
   bench/app_probe.py                      # GET 4 KiB, presigned and header-signed
   bench/app_probe.py --ops get,head,list --rounds 5 --requests 5000
   bench/app_probe.py --session            # also signed with temporary credentials
+  bench/app_probe.py --sse --size 67108864 --requests 4   # SSE-S3 64 MiB GET
 """
 
 import argparse
@@ -62,11 +63,13 @@ def _scope(method, url, headers):
     }
 
 
-def signed(method, path, query="", body=b"", presign=False, creds=None):
+def signed(method, path, query="", body=b"", presign=False, creds=None, extra=None):
     """An ASGI scope signed with SigV4 the way botocore signs it."""
     url = "http://%s%s%s" % (HOST, path, "?" + query if query else "")
     creds = creds or credentials.Credentials(ACCESS, SECRET)
-    request = awsrequest.AWSRequest(method=method, url=url, data=body)
+    request = awsrequest.AWSRequest(
+        method=method, url=url, data=body, headers=dict(extra or {})
+    )
     if presign:
         botocore_auth.S3SigV4QueryAuth(creds, "s3", "us-east-1", 3600).add_auth(request)
         headers = {"host": HOST}
@@ -118,9 +121,10 @@ async def probe(args):
         app, _admin, close = await gateway.build(conf)
         try:
             body = os.urandom(args.size)
+            sse = {"x-amz-server-side-encryption": "AES256"} if args.sse else {}
             for scope, data in (
                 (signed("PUT", "/probe"), b""),
-                (signed("PUT", "/probe/obj", body=body), body),
+                (signed("PUT", "/probe/obj", body=body, extra=sse), body),
             ):
                 status, _ = await call(app, scope, data)
                 assert status == 200, status
@@ -188,6 +192,7 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--session", action="store_true")
+    p.add_argument("--sse", action="store_true", help="store the object with SSE-S3")
     args = p.parse_args(argv)
     try:
         import uvloop
