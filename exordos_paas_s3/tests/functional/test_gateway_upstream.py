@@ -347,3 +347,37 @@ def test_parts_left_out_replaced_or_aborted_lose_their_blobs(tmp_path):
             await st.close()
 
     asyncio.run(t())
+
+
+def test_encrypted_reader_keeps_the_version_it_resolved(tmp_path):
+    """SSE over the upstream: the decrypting reader reads the blobs it
+    resolved (ObjectReader.stored), not the key again, after an overwrite."""
+    import asyncio
+
+    from exordos_paas_s3.gateway import sse
+    from exordos_paas_s3.gateway.storage import base, encrypting, s3_blobs, upstream
+
+    bucket = rgw.new_bucket("enc")
+    old_body = os.urandom(300_000)
+
+    async def t():
+        inner = upstream.UpstreamStorage(
+            str(tmp_path / "d"), s3_blobs.S3BlobStore(bucket), name=bucket.bucket
+        )
+        (tmp_path / "keys").mkdir()
+        st = encrypting.EncryptingStorage(inner, sse.Keyring(str(tmp_path / "keys")))
+        await st.start()
+        try:
+            await st.create_bucket("b", "owner", "us-east-1")
+            req = base.PutRequest("b", "k", "owner", encryption=sse.Spec(sse.KIND_S3))
+            await st.put_object(req, _chunks(old_body))
+            reader = await st.open_object("b", "k")
+            ranged = await st.open_object("b", "k", start=70_000, length=100_000)
+            await st.put_object(req, _chunks(b"new"))
+            assert b"".join([c async for c in reader.stream()]) == old_body
+            got = b"".join([c async for c in ranged.stream()])
+            assert got == old_body[70_000:170_000]
+        finally:
+            await st.close()
+
+    asyncio.run(t())
