@@ -362,7 +362,7 @@ ServiceUnavailable = _error(
 )
 # Not an AWS code (S3 never runs out of disk): the data disk of this node is
 # full. 507 is not retried by AWS SDKs, which is the point: re-sending the
-# body cannot help until space is freed (docs/decisions/0014-disk-full.md).
+# body cannot help until space is freed (docs/decisions/0015-disk-full.md).
 InsufficientStorage = _error(
     "InsufficientStorage",
     507,

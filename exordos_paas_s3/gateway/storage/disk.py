@@ -19,7 +19,7 @@ bytes. When an index commit that must succeed (a delete, an abort) finds
 the disk full, the writer releases the reserve and retries it; from then on
 the node counts as full and refuses writes before reading their bodies,
 until enough space is free again (deletes freed it, or the operator did) to
-preallocate the reserve anew. See docs/decisions/0014-disk-full.md.
+preallocate the reserve anew. See docs/decisions/0015-disk-full.md.
 """
 
 from __future__ import annotations
