@@ -154,10 +154,12 @@ def storage_layout(conf: cfg.ConfigOpts):
 async def build(conf: cfg.ConfigOpts):
     """The object graph: (s3 app, admin app, close coroutine function)."""
     from exordos_paas_s3.gateway import (
+        access_log,
         acl,
         admin,
         authorization,
         bucket_access,
+        metrics,
         server,
         sse,
         upload_reaper,
@@ -240,11 +242,17 @@ async def build(conf: cfg.ConfigOpts):
         identities=store,
         sessions=session_store,
     )
+    # Request counters for /metrics; storage figures come from the backend
+    # (per-bucket usage counters, the index writer's commit figures).
+    request_metrics = metrics.Metrics()
+    request_metrics.attach_storage(backend, data_dir)
+    log_target = gateway_config.access_log_target(conf.access_log)
     app = server.S3App(
         services,
         authenticator,
         router,
-        access_log=conf.access_log,
+        access_log=access_log.AccessLog(log_target) if log_target else None,
+        metrics=request_metrics,
     )
     # A blob store behind an index (--blob-store s3) is collected and
     # verified through the backend itself, below the wrappers.
@@ -263,6 +271,7 @@ async def build(conf: cfg.ConfigOpts):
         storage=storage,
         region=conf.region,
         collector=collector,
+        metrics_=request_metrics,
     )
 
     # The background table maintenance scheduler (gateway/tables): a task
@@ -291,6 +300,8 @@ async def build(conf: cfg.ConfigOpts):
                 await reaper
         if tables_scheduler is not None:
             await tables_scheduler.stop()
+        if app.access_log is not None:
+            app.access_log.close()
         if collector is not None:
             await collector.close()
         await backend.close()
@@ -300,7 +311,16 @@ async def build(conf: cfg.ConfigOpts):
 
 
 class _UvicornServer:
-    def __init__(self, app, host: str, port: int, conf: cfg.ConfigOpts) -> None:
+    def __init__(
+        self,
+        app,
+        host: str,
+        port: int,
+        conf: cfg.ConfigOpts,
+        *,
+        metrics: typing.Any = None,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         import uvicorn
 
         from exordos_paas_s3.gateway import uvicorn_protocol
@@ -311,6 +331,9 @@ class _UvicornServer:
             max_connections=conf.max_connections,
             max_header_bytes=conf.max_header_bytes,
         )
+        tls_options: dict[str, typing.Any] = {}
+        if tls is not None:
+            tls_options = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]}
 
         class Server(uvicorn.Server):
             # Signals are handled once for both listeners by serve().
@@ -323,13 +346,14 @@ class _UvicornServer:
             host=host,
             port=port,
             # httptools, answering a request before rejecting what follows it.
-            http=uvicorn_protocol.protocol_class(limits),
+            http=uvicorn_protocol.protocol_class(limits, metrics),
             lifespan="off",
             access_log=False,
             server_header=False,
             log_config=None,
             timeout_keep_alive=conf.keep_alive_timeout,  # type: ignore[arg-type]
             timeout_graceful_shutdown=conf.shutdown_timeout,  # type: ignore[arg-type]
+            **tls_options,
         )
         self._server = Server(config)
 
@@ -342,7 +366,21 @@ class _UvicornServer:
 
 class _GranianServer:
     # Granian keeps its own timeouts; the limits above are uvicorn's only.
-    def __init__(self, app, host: str, port: int, conf: cfg.ConfigOpts) -> None:
+    def __init__(
+        self,
+        app,
+        host: str,
+        port: int,
+        conf: cfg.ConfigOpts,
+        *,
+        metrics: typing.Any = None,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        if tls is not None:
+            raise SystemExit(
+                "exordos-s3-gateway: --tls-cert is served by --server uvicorn "
+                "only (not built for granian yet)"
+            )
         from granian.constants import Interfaces
         from granian.server.embed import Server
 
@@ -360,6 +398,18 @@ class _GranianServer:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def tls_files(conf: cfg.ConfigOpts) -> tuple[str, str] | None:
+    """(certificate, key) of the S3 listener, or None for plain HTTP."""
+    if not conf.tls_cert and not conf.tls_key:
+        return None
+    if not (conf.tls_cert and conf.tls_key):
+        raise SystemExit("exordos-s3-gateway: give both --tls-cert and --tls-key")
+    for path in (conf.tls_cert, conf.tls_key):
+        if not os.access(path, os.R_OK):
+            raise SystemExit(f"exordos-s3-gateway: cannot read {path}")
+    return conf.tls_cert, conf.tls_key
 
 
 # Descriptors besides the connections: object files, the index, logs.
@@ -396,9 +446,25 @@ async def serve(conf: cfg.ConfigOpts) -> None:
     kind = _GranianServer if conf.server == "granian" else _UvicornServer
     _raise_fd_limit(conf.max_connections)
     servers = [
-        kind(app, *_split_listen(conf.listen), conf),
+        kind(
+            app,
+            *_split_listen(conf.listen),
+            conf,
+            metrics=app.metrics,
+            tls=tls_files(conf),
+        ),
         kind(admin_app, *_split_listen(conf.admin_listen), conf),
     ]
+    if conf.metrics_listen:
+        from exordos_paas_s3.gateway import metrics
+
+        servers.append(
+            kind(
+                metrics.MetricsApp(app.metrics),
+                *_split_listen(conf.metrics_listen),
+                conf,
+            )
+        )
     loop = asyncio.get_running_loop()
 
     def stop(signame: str) -> None:
@@ -408,10 +474,15 @@ async def serve(conf: cfg.ConfigOpts) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop, sig.name)
+    if app.access_log is not None:
+        # logrotate's postrotate: the log goes on in a new file.
+        loop.add_signal_handler(signal.SIGHUP, app.access_log.reopen)
     LOG.info(
-        "serving S3 on %s, admin on %s (%s)",
+        "serving S3 on %s%s, admin on %s%s (%s)",
         conf.listen,
+        " (TLS)" if conf.tls_cert else "",
         conf.admin_listen,
+        f", metrics on {conf.metrics_listen}" if conf.metrics_listen else "",
         conf.server,
     )
     try:

@@ -42,7 +42,7 @@ from urllib import parse as urlparse
 
 import orjson
 
-from exordos_paas_s3.gateway import bucket_settings, errors
+from exordos_paas_s3.gateway import bucket_settings, errors, metrics, readiness
 from exordos_paas_s3.gateway.auth import identities
 from exordos_paas_s3.gateway.handlers import bucket as bucket_handlers
 
@@ -110,8 +110,10 @@ class AdminApp:
         storage: Any = None,
         region: str = "us-east-1",
         collector: Any = None,
+        metrics_: metrics.Metrics | None = None,
     ) -> None:
         self._ids = identities_store
+        self._metrics = metrics_
         # The blob GC (storage/blob_gc.Collector) when the blob store is
         # behind an index; its storage also serves the verify pass.
         self._collector = collector
@@ -132,6 +134,14 @@ class AdminApp:
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if scope["path"] == "/metrics" and self._metrics is not None:
+            # Unauthenticated like /v1/health: counts and bucket names on a
+            # loopback listener, no secret (docs/operations.md, "Metrics").
+            await metrics.MetricsApp(self._metrics)(scope, receive, send)
+            return
+        if scope["path"] == "/v1/ready" and self._storage is not None:
+            await self._send(send, await self._ready())
             return
         try:
             response = await self._handle(scope, receive)
@@ -484,6 +494,11 @@ class AdminApp:
             },
         )
 
+    async def _ready(self) -> _Response:
+        """``GET /v1/ready``: the storage's readiness (gateway/readiness.py)."""
+        report = await readiness.check(self._storage)
+        return _Response(200 if report["ready"] else 503, report)
+
     async def _stats_get(self, body: dict) -> _Response:
         return _Response(200, {"writes": self._writes, "started_at": self._started})
 
@@ -612,6 +627,7 @@ def make_admin_app(
     storage: Any = None,
     region: str = "us-east-1",
     collector: Any = None,
+    metrics_: metrics.Metrics | None = None,
 ) -> Callable[[dict, Callable, Callable], Awaitable[None]]:
     """The admin ASGI app; ``cmd/gateway.py`` serves it on ``--admin-listen``."""
     return AdminApp(
@@ -621,4 +637,5 @@ def make_admin_app(
         storage=storage,
         region=region,
         collector=collector,
+        metrics_=metrics_,
     )

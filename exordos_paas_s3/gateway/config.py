@@ -238,11 +238,30 @@ OPTS = [
         help="Seconds an OAuth2 bearer token of the catalog "
         "(POST /iceberg/v1/oauth/tokens) lives; clamped to [60, 43200].",
     ),
-    cfg.BoolOpt(
+    cfg.StrOpt(
         "access-log",
-        default=False,
-        help="Log one line per S3 request (request id, client, principal, "
-        "method, operation, resource, status).",
+        default=None,
+        help="Write the S3 access log (one JSON object per request) to this "
+        "file, reopened on SIGHUP (logrotate), or to standard output with "
+        "'-' (journald under systemd). Unset: no access log. The values of "
+        "the former boolean option still work: true is '-', false unset.",
+    ),
+    cfg.StrOpt(
+        "metrics-listen",
+        default=None,
+        help="HOST:PORT of a listener serving only GET /metrics (Prometheus "
+        "text format), besides /metrics on the admin listener. Unset: none.",
+    ),
+    cfg.StrOpt(
+        "tls-cert",
+        default=None,
+        help="PEM certificate (chain) of the S3 listener: with --tls-key the "
+        "S3 port speaks HTTPS only.",
+    ),
+    cfg.StrOpt(
+        "tls-key",
+        default=None,
+        help="PEM private key of --tls-cert.",
     ),
     cfg.StrOpt(
         "default-object-ownership",
@@ -351,3 +370,16 @@ OPTS = [
 
 def register(conf: cfg.ConfigOpts) -> None:
     conf.register_cli_opts(OPTS)
+
+
+def access_log_target(value: str | None) -> str | None:
+    """``--access-log``'s file ('-': standard output), or None when off;
+    the former boolean option's values keep their meaning."""
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("", "false", "no", "off", "0"):
+        return None
+    if lowered in ("true", "yes", "on", "1"):
+        return "-"
+    return value

@@ -27,13 +27,16 @@ import base64
 import itertools
 import logging
 import os
+import time
 import typing
 from collections.abc import AsyncIterator
 from urllib import parse as urlparse
 
 import orjson
 
-from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway import access_log as access_log_mod
+from exordos_paas_s3.gateway import errors, readiness
+from exordos_paas_s3.gateway import metrics as metrics_mod
 from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.auth import chunked as auth_chunked
 from exordos_paas_s3.gateway.auth import sigv4
@@ -44,9 +47,6 @@ from exordos_paas_s3.gateway.router import Router, parse_query
 from exordos_paas_s3.gateway.storage import disk
 
 LOG = logging.getLogger(__name__)
-# One line per request when enabled (--access-log); off by default because
-# formatting costs more than the whole small-GET budget allows to spare.
-ACCESS_LOG = logging.getLogger("exordos_paas_s3.gateway.access")
 
 STREAM_CHUNK = 1024 * 1024
 # File-backed bodies from this size go out with sendfile when the server
@@ -90,11 +90,12 @@ class _Body:
     body, which would otherwise be parsed as the next request.
     """
 
-    __slots__ = ("_receive", "done")
+    __slots__ = ("_receive", "done", "received")
 
     def __init__(self, receive) -> None:
         self._receive = receive
         self.done = False
+        self.received = 0  # bytes, for the access log and metrics
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()
@@ -109,6 +110,7 @@ class _Body:
                 self.done = True
             chunk = message.get("body", b"")
             if chunk:
+                self.received += len(chunk)
                 yield chunk
 
 
@@ -162,12 +164,14 @@ class S3App:
         authenticator: sigv4.Authenticator,
         router: Router,
         *,
-        access_log: bool = False,
+        access_log: access_log_mod.AccessLog | None = None,
+        metrics: metrics_mod.Metrics | None = None,
     ) -> None:
         self.services = services
         self.authenticator = authenticator
         self.router = router
         self.access_log = access_log
+        self.metrics = metrics
         # x-amz-id-2 names the serving host; fixed per process.
         self._host_id = base64.b64encode(os.urandom(24)).decode()
         self._host_id_b = self._host_id.encode()
@@ -192,56 +196,110 @@ class S3App:
         if path == HEALTH_PATH and self._health_probe(scope):
             await self._send_health(scope, send, request_id)
             return
-        # And one prefix check for the catalog (see TABLES_PATHS).
-        if path.startswith(TABLES_PATHS) and self._tables_request(scope):
-            await self._serve_tables(scope, receive, send, request_id)
-            return
+        started = time.perf_counter()
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.in_flight += 1
+        try:
+            # And one prefix check for the catalog (see TABLES_PATHS).
+            if path.startswith(TABLES_PATHS) and self._tables_request(scope):
+                await self._serve_tables(scope, receive, send, request_id, started)
+                return
+            await self._serve(scope, receive, send, request_id, started)
+        finally:
+            if metrics is not None:
+                metrics.in_flight -= 1
+
+    async def _serve(self, scope, receive, send, request_id: str, started) -> None:
         req = None
+        code = None
         body = _Body(receive)
         try:
             req = self._request(scope, body, request_id)
             response = await self._pipeline(req)
         except errors.S3Error as exc:
+            code = exc.code
             response = self._error(exc, req, request_id)
         except ClientDisconnected:
+            self._observe(
+                req, scope, request_id, 499, "ClientDisconnected", body, 0, started
+            )
             return
         except Exception as exc:
             if disk.is_full(exc):
                 # A body that did not fit (ENOSPC), an index that could not
                 # grow (SQLITE_FULL): a state of the node, not a bug.
+                code = "InsufficientStorage"
                 response = self._error(errors.InsufficientStorage(), req, request_id)
             else:
                 LOG.exception("request %s failed", request_id)
+                code = errors.InternalError.code
                 response = self._error(errors.InternalError(), req, request_id)
         if req is not None and req.bucket and "origin" in req.headers:
             # Only browsers send Origin: other requests skip CORS entirely.
             await cors.add_response_headers(req, response)
         if not body.done and _has_body(scope):
             response.headers["connection"] = "close"
-        await self._render(response, scope, send, request_id)
-        if self.access_log:
-            self._log_access(req, scope, response, request_id)
-
-    @staticmethod
-    def _log_access(req, scope, response: Response, request_id: str) -> None:
-        client = scope.get("client") or ("-", 0)
-        principal = req.principal if req is not None else None
-        ACCESS_LOG.info(
-            "%s %s %s %s %s %s %d",
-            request_id,
-            client[0],
-            principal.name if principal is not None else "-",
-            scope["method"],
-            req.operation.name if req is not None and req.operation else "-",
-            req.resource if req is not None else scope.get("path", "-"),
-            response.status,
+        sent = await self._render(response, scope, send, request_id)
+        self._observe(
+            req, scope, request_id, response.status, code, body, sent, started
         )
+
+    def _observe(
+        self,
+        req,
+        scope,
+        request_id: str,
+        status: int,
+        code,
+        body: _Body,
+        sent: int,
+        started: float,
+    ) -> None:
+        """The request's line in the access log and its metrics."""
+        metrics, access_log = self.metrics, self.access_log
+        if metrics is None and access_log is None:
+            return
+        seconds = time.perf_counter() - started
+        op = req.operation if req is not None else None
+        operation = op.name if op is not None else "Unknown"
+        if metrics is not None:
+            metrics.observe(operation, code, body.received, sent, seconds)
+        if access_log is not None:
+            client = scope.get("client")
+            if req is not None:
+                agent = req.headers.get("user-agent")
+            else:
+                agent = next(
+                    (
+                        v.decode("latin-1")
+                        for n, v in scope["headers"]
+                        if n == b"user-agent"
+                    ),
+                    None,
+                )
+            access_log.write(
+                request_id,
+                req.principal if req is not None else None,
+                operation,
+                req.bucket if req is not None else None,
+                req.key if req is not None else None,
+                status,
+                code,
+                body.received,
+                sent,
+                seconds,
+                client[0] if client else None,
+                agent,
+            )
 
     # --- health ------------------------------------------------------------
 
     def _health_probe(self, scope) -> bool:
         """True for an anonymous path-style GET/HEAD /health (see HEALTH_PATH)."""
-        if scope["method"] not in ("GET", "HEAD") or scope.get("query_string"):
+        if scope["method"] not in ("GET", "HEAD"):
+            return False
+        if scope.get("query_string") not in (b"", b"ready", None):
             return False
         if _has_body(scope):
             return False  # not a probe; S3 reads (or refuses) the body
@@ -255,17 +313,25 @@ class S3App:
         return not self.router.bucket_from_host(host)
 
     async def _send_health(self, scope, send, request_id: str) -> None:
-        """The listener and its event loop answer: that is what a probe asks.
-        The data disk's state rides along (a full disk is not "down": reads
-        and deletes work)."""
-        body = _HEALTH_BODY
-        state = self.services.storage.disk_state()
-        if state is not None:
-            body = orjson.dumps({"status": "ok", "disk": state.as_dict()})
+        """Liveness: the listener and its event loop answer, that is what a
+        plain probe asks; the data disk's state rides along (a full disk is
+        not "down": reads and deletes work). ``?ready``: readiness
+        (gateway/readiness.py), 503 while the storage cannot serve."""
+        status, body = 200, _HEALTH_BODY
+        if scope.get("query_string") == b"ready":
+            report = await readiness.check(self.services.storage)
+            status = 200 if report["ready"] else 503
+            body = orjson.dumps(
+                {"status": "ready" if report["ready"] else "not ready", **report}
+            )
+        else:
+            state = self.services.storage.disk_state()
+            if state is not None:
+                body = orjson.dumps({"status": "ok", "disk": state.as_dict()})
         await send(
             {
                 "type": "http.response.start",
-                "status": 200,
+                "status": status,
                 "headers": [
                     (b"x-amz-request-id", request_id.encode()),
                     (b"x-amz-id-2", self._host_id_b),
@@ -275,8 +341,7 @@ class S3App:
                 ],
             }
         )
-        if scope["method"] == "HEAD":
-            body = b""
+        body = b"" if scope["method"] == "HEAD" else body
         await send({"type": "http.response.body", "body": body})
 
     # --- the Iceberg catalog ---------------------------------------------------
@@ -288,10 +353,14 @@ class S3App:
                 return not self.router.bucket_from_host(value.decode("latin-1"))
         return True
 
-    async def _serve_tables(self, scope, receive, send, request_id: str) -> None:
+    async def _serve_tables(
+        self, scope, receive, send, request_id: str, started: float
+    ) -> None:
         from exordos_paas_s3.gateway.tables import rest
 
         body = _Body(receive)
+        code = None
+        req = None
         try:
             req = self._request(scope, body, request_id)
             if self._tables is None:
@@ -300,13 +369,14 @@ class S3App:
         except ClientDisconnected:
             return
         except errors.S3Error as exc:
-            req = None
+            code = exc.code
             response = rest.error_response(exc)
         if not body.done and _has_body(scope):
             response.headers["connection"] = "close"
-        await self._render(response, scope, send, request_id)
-        if self.access_log:
-            self._log_access(req, scope, response, request_id)
+        sent = await self._render(response, scope, send, request_id)
+        self._observe(
+            req, scope, request_id, response.status, code, body, sent, started
+        )
 
     # --- the pipeline ------------------------------------------------------
 
@@ -432,7 +502,8 @@ class S3App:
         root.add("HostId", self._host_id)
         return Response(status=exc.status, headers=dict(exc.headers), xml=root)
 
-    async def _render(self, response: Response, scope, send, request_id: str) -> None:
+    async def _render(self, response: Response, scope, send, request_id: str) -> int:
+        """Send the response; the body's length (0 for HEAD, 204, 304)."""
         head = scope["method"] == "HEAD"
         headers = [
             (b"x-amz-request-id", request_id.encode()),
@@ -470,12 +541,13 @@ class S3App:
         if head or response.status in (204, 304):
             await send(start)
             await send({"type": "http.response.body", "body": b""})
-            return
+            return 0
         if reader is None:
             await send(start)
             await send({"type": "http.response.body", "body": body})
-            return
+            return length
         await self._send_object(reader, start, scope, send, request_id)
+        return length
 
     async def _send_object(self, reader, start, scope, send, request_id) -> None:
         path = reader.path

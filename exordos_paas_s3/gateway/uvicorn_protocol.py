@@ -95,9 +95,16 @@ class Limits:
     max_header_bytes: int = 8192
 
 
-def protocol_class(limits: Limits) -> type[HttpToolsProtocol]:
-    """The protocol class uvicorn instantiates, with these limits."""
-    return type("HttpToolsProtocol", (HttpToolsProtocol,), {"limits": limits})
+def protocol_class(
+    limits: Limits, metrics: typing.Any = None
+) -> type[HttpToolsProtocol]:
+    """The protocol class uvicorn instantiates, with these limits; it keeps
+    ``metrics.connections`` (gateway/metrics.py) when given."""
+    return type(
+        "HttpToolsProtocol",
+        (HttpToolsProtocol,),
+        {"limits": limits, "metrics": metrics},
+    )
 
 
 def _error_response(status: int, code: str, message: str, *extra: bytes) -> bytes:
@@ -400,9 +407,12 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
     _heads = 0  # heads completed on this connection
     _head_timer: asyncio.TimerHandle | None = None
     _refused = False
+    metrics: typing.Any = None
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if self.metrics is not None:
+            self.metrics.connections += 1
         if len(self.connections) > self.limits.max_connections:
             # Over the cap: answer at once, read nothing, keep no state.
             self._refused = True
@@ -417,6 +427,8 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
         )
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.metrics is not None:
+            self.metrics.connections -= 1
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None

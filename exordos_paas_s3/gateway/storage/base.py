@@ -393,6 +393,15 @@ class Storage(abc.ABC):
         but cheap (a statvfs): for health and readiness checks."""
         return None
 
+    async def readiness(self) -> dict[str, str]:
+        """Whether this storage can serve now: write and read what it
+        stores on (disk, index, upstream). Returns what it checked, each
+        ``"ok"``; raises (any exception, its message the reason) when not
+        ready. Called by readiness probes (gateway/readiness.py), at most
+        once per ``readiness.CACHE_SECONDS``. A backend with nothing of its
+        own to check keeps this default."""
+        return {}
+
     # --- buckets ---------------------------------------------------------
 
     @abc.abstractmethod
@@ -845,6 +854,9 @@ class StorageWrapper(Storage):
 
     def disk_state(self) -> disk.DiskState | None:
         return self.inner.disk_state()
+
+    async def readiness(self) -> dict[str, str]:
+        return await self.inner.readiness()
 
     async def create_bucket(
         self, name: str, owner_id: str, region: str, object_lock: bool = False

@@ -90,6 +90,9 @@ class BlobStore(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
+    async def readiness(self) -> None:  # noqa: B027 - optional hook
+        """Raise when the store cannot be reached now (readiness probes)."""
+
     @abc.abstractmethod
     async def put(self, blob_id: str, body: ByteStream, size: int | None = None) -> int:
         """Store ``body`` as blob ``blob_id`` and return its length once it

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from exordos_paas_s3.gateway import errors
-from exordos_paas_s3.gateway.storage import base, disk, local_ingest
+from exordos_paas_s3.gateway.storage import base, commit_stats, disk, local_ingest
 from exordos_paas_s3.gateway.storage import local_index as idx
 
 if TYPE_CHECKING:
@@ -119,6 +119,10 @@ def _new_upload_id() -> str:
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
+
+
+# The readiness probe's file, in the data directory.
+READY_PROBE = ".ready-probe"
 
 
 def _remove(path: str) -> None:
@@ -218,11 +222,13 @@ class _IndexWriter:
         unlink_grace: float,
         committed: Callable[[set[str]], None] = lambda names: None,
         reserve: disk.Reserve | None = None,
+        stats: commit_stats.CommitStats | None = None,
     ) -> None:
         self._committed = committed
         # None: no reserve (the index is not on the data disk's writes path).
         self._reserve = reserve
         self._next_acquire = 0.0
+        self._stats = stats or commit_stats.CommitStats()
         self._db_path = db_path
         self._objects = objects_dir
         self._dir_fds = dir_fds
@@ -355,6 +361,7 @@ class _IndexWriter:
             return [], False
         results: list[tuple[bool, Any]] = []
         tx = _Tx(conn)
+        started = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except Exception as exc:
@@ -414,6 +421,7 @@ class _IndexWriter:
             results += [(False, failed)] * (len(batch) - len(results))
             results = [(False, failed) if ok else (ok, v) for ok, v in results]
         else:
+            self._stats.observe(len(batch), time.perf_counter() - started)
             deadline = time.monotonic() + self._grace
             self._doomed.extend((deadline, path) for path in tx.retired)
         # After the COMMIT (or its failure), before any job is answered.
@@ -452,6 +460,8 @@ class LocalStorage(base.Storage):
         self._workers = workers
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._writer: _IndexWriter | None = None
+        # Group-commit figures for /metrics (gateway/metrics.py).
+        self.commit_stats = commit_stats.CommitStats()
         self._dir_fds: dict[str, int] = {}
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -575,6 +585,7 @@ class LocalStorage(base.Storage):
             self._grace,
             self._after_commit,
             self._reserve,
+            self.commit_stats,
         )
         await self._writer.start()
         removed = await self._run(self._remove_orphans)
@@ -586,6 +597,39 @@ class LocalStorage(base.Storage):
                 "freed (deletes and aborts work)",
                 self._root,
             )
+
+    async def readiness(self) -> dict[str, str]:
+        """The data disk not full (disk_state); a file written, fsynced,
+        read back and removed in the data directory; a read of the index; a
+        commit through the index writer (it takes the write lock, so a
+        wedged writer or a locked database shows)."""
+        state = self.disk_state()
+        if state is not None and state.full:
+            raise OSError(
+                f"the data disk is full ({state.free_bytes} bytes free): "
+                "writes are refused until space is freed"
+            )
+        await self._run(self._probe_disk)
+        await self._read(lambda conn: conn.execute("SELECT 1 FROM buckets LIMIT 1"))
+        await self._write(lambda tx: None)
+        return {"disk": "ok", "index_read": "ok", "index_write": "ok"}
+
+    def _probe_disk(self) -> None:
+        # One name: probes are serialised (gateway/readiness.py), and a
+        # crash leaves one small file that the next probe replaces.
+        path = os.path.join(self._root, READY_PROBE)
+        data = os.urandom(64)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+                if os.pread(fd, len(data), 0) != data:
+                    raise OSError("the probe file read back differently")
+            finally:
+                os.close(fd)
+        finally:
+            _remove(path)
 
     def _prepare_dirs(self) -> None:
         os.makedirs(self._objects, exist_ok=True)

@@ -513,6 +513,14 @@ class S3BlobStore(blobs.BlobStore):
                 f"answer (HTTP {resp.status})."
             )
 
+    async def readiness(self) -> None:
+        resp = await self.client.request("HEAD", "")
+        if resp.status != 200:
+            raise RuntimeError(
+                f"the upstream bucket {self.client.upstream.bucket} answers "
+                f"HTTP {resp.status}"
+            )
+
     async def close(self) -> None:
         await self.client.close()
 

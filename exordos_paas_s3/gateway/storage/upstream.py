@@ -218,6 +218,11 @@ class UpstreamStorage(local.LocalStorage):
                 f"{self._name!r}: refusing to serve it over another blob store"
             )
 
+    async def readiness(self) -> dict[str, str]:
+        checks = await super().readiness()
+        await self._blobs.readiness()
+        return {**checks, "blob_store": "ok"}
+
     async def close(self) -> None:
         # Stopping the writer retires every doomed blob at once (its
         # deletions are queued on this loop before the stop returns).
