@@ -24,6 +24,8 @@ benchmark can, and it separates the app's cost from the HTTP server's.
   bench/app_probe.py --ops get,head,list --rounds 5 --requests 5000
   bench/app_probe.py --session            # also signed with temporary credentials
   bench/app_probe.py --sse --size 67108864 --requests 4   # SSE-S3 64 MiB GET
+  bench/app_probe.py --access-log /tmp/access.log   # with the access log on
+  bench/app_probe.py --no-metrics                   # request metrics off
 """
 
 import argparse
@@ -117,8 +119,13 @@ async def probe(args):
     conf = cfg.ConfigOpts()
     gateway_config.register(conf)
     with tempfile.TemporaryDirectory(prefix="app-probe-") as data_dir:
-        conf(["--data-dir", data_dir], project="exordos-s3", default_config_files=[])
+        argv = ["--data-dir", data_dir]
+        if args.access_log:
+            argv += ["--access-log", args.access_log]
+        conf(argv, project="exordos-s3", default_config_files=[])
         app, _admin, close = await gateway.build(conf)
+        if args.no_metrics:
+            app.metrics = None
         try:
             body = os.urandom(args.size)
             sse = {"x-amz-server-side-encryption": "AES256"} if args.sse else {}
@@ -193,6 +200,8 @@ def main(argv=None):
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--session", action="store_true")
     p.add_argument("--sse", action="store_true", help="store the object with SSE-S3")
+    p.add_argument("--access-log", default=None, help="the gateway's --access-log")
+    p.add_argument("--no-metrics", action="store_true", help="request metrics off")
     args = p.parse_args(argv)
     try:
         import uvloop

@@ -120,6 +120,25 @@ def _open_sealed(conf: cfg.ConfigOpts, what: str, context: str, sealed: str) -> 
         raise SystemExit(f"exordos-s3-gateway: {what}: {exc}") from None
 
 
+def secrets_sealer(conf: cfg.ConfigOpts, data_dir: str):
+    """What seals access-key secrets in iam.sqlite (gateway/auth/secret_seal.py):
+    the key file of --secrets-key-file, else the node key when this gateway
+    has one, else a key file generated in the data directory."""
+    from exordos_paas_s3.gateway.auth import secret_seal
+
+    try:
+        if conf.secrets_key_file:
+            path = conf.secrets_key_file
+            return secret_seal.SecretSealer(secret_seal.load_key_file(path), path)
+        path = node_key_file(conf)
+        if os.path.exists(path):
+            return secret_seal.SecretSealer(node_seal.read_node_key(path), "node key")
+        path = os.path.join(data_dir, secret_seal.KEY_FILE_NAME)
+        return secret_seal.SecretSealer(secret_seal.load_key_file(path), path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"exordos-s3-gateway: secrets key: {exc}") from None
+
+
 def storage_layout(conf: cfg.ConfigOpts):
     """The blob store and index the options choose (``storage/layout.py``);
     the upstream's keys come from the environment first, as the root keys
@@ -159,6 +178,7 @@ async def build(conf: cfg.ConfigOpts):
         admin,
         authorization,
         bucket_access,
+        file_modes,
         metrics,
         server,
         sse,
@@ -175,6 +195,8 @@ async def build(conf: cfg.ConfigOpts):
         raise SystemExit(f"exordos-s3-gateway: storage: {exc}") from None
     data_dir = os.path.abspath(conf.data_dir)
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    # Whatever existed before: private files and directories (finding 6).
+    file_modes.tighten(data_dir)
     try:
         backend = await layout.build(
             chosen,
@@ -192,7 +214,10 @@ async def build(conf: cfg.ConfigOpts):
     LOG.info("storage: %s", chosen.describe())
     root_access, root_secret = root_credentials(conf, data_dir)
     store = identities.IdentityStore.in_data_dir(
-        data_dir, root_access_key=root_access, root_secret_key=root_secret
+        data_dir,
+        root_access_key=root_access,
+        root_secret_key=root_secret,
+        sealer=secrets_sealer(conf, data_dir),
     )
     # Bucket access documents (policy, ACL, ownership) are cached in memory;
     # the tracking wrapper drops a bucket's entry whenever they change.
@@ -527,6 +552,8 @@ def main(argv: list[str] | None = None) -> None:
         prog="exordos-s3-gateway",
         default_config_files=[],
     )
+    # Every file and directory the gateway creates is its own (0600/0700).
+    os.umask(0o077)
     logging.basicConfig(
         level=conf.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

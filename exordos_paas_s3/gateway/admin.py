@@ -34,6 +34,7 @@ import base64
 import binascii
 import hmac
 import logging
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -76,11 +77,66 @@ _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 
 
 class HTTPError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
+
+
+class LoginGuard:
+    """Per-source backoff of failed admin logins (issue 13, finding 6).
+
+    The first ``FREE`` failures from one client address cost nothing; each
+    one after that blocks the address for twice as long as the previous
+    (1 s, 2 s, 4 s ... up to ``MAX_BLOCK``): requests in that window are
+    answered 429 with Retry-After before the credentials are even looked
+    at, so guessing drops from ~1,000 a second to a few a minute. A
+    successful login clears the address. Every failure is logged with the
+    address and the count, never with what was sent.
+    """
+
+    FREE = 5
+    MAX_BLOCK = 60.0
+    MAX_SOURCES = 10_000  # memory bound under a spoofed-source flood
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        # source -> (consecutive failures, blocked until)
+        self._sources: dict[str, tuple[int, float]] = {}
+
+    def retry_after(self, source: str) -> float:
+        """Seconds the source must wait; 0 when it may try."""
+        entry = self._sources.get(source)
+        if entry is None:
+            return 0.0
+        return max(0.0, entry[1] - self._clock())
+
+    def failed(self, source: str) -> int:
+        count = self._sources.pop(source, (0, 0.0))[0] + 1
+        block = 0.0
+        if count > self.FREE:
+            block = min(self.MAX_BLOCK, 2.0 ** (count - self.FREE - 1))
+        if len(self._sources) >= self.MAX_SOURCES:
+            self._sources.pop(next(iter(self._sources)))  # the oldest
+        self._sources[source] = (count, self._clock() + block)
+        LOG.warning(
+            "admin API: failed login from %s (%d in a row%s)",
+            source,
+            count,
+            f"; blocked for {block:g} s" if block else "",
+        )
+        return count
+
+    def succeeded(self, source: str) -> None:
+        self._sources.pop(source, None)
 
 
 class _Response:
@@ -117,6 +173,7 @@ class AdminApp:
         # The blob GC (storage/blob_gc.Collector) when the blob store is
         # behind an index; its storage also serves the verify pass.
         self._collector = collector
+        self._logins = LoginGuard()
         self._root_access_key = root_access_key.encode()
         self._root_secret_key = root_secret_key.encode()
         self._storage = storage
@@ -149,7 +206,9 @@ class AdminApp:
             response = _Response(
                 exc.status,
                 {"error": {"code": exc.code, "message": exc.message}},
-                {"www-authenticate": REALM} if exc.status == 401 else None,
+                {"www-authenticate": REALM, **exc.headers}
+                if exc.status == 401
+                else exc.headers,
             )
         except Exception:
             LOG.exception("admin API: unexpected error on %s", scope.get("path"))
@@ -187,6 +246,24 @@ class AdminApp:
         await send({"type": "http.response.body", "body": body})
 
     def _check_auth(self, scope: dict) -> None:
+        client = scope.get("client")
+        source = client[0] if client else "-"
+        wait = self._logins.retry_after(source)
+        if wait > 0:
+            raise HTTPError(
+                429,
+                "TooManyRequests",
+                "too many failed logins from this address; retry later",
+                {"retry-after": str(math.ceil(wait))},
+            )
+        try:
+            self._check_credentials(scope)
+        except HTTPError:
+            self._logins.failed(source)
+            raise
+        self._logins.succeeded(source)
+
+    def _check_credentials(self, scope: dict) -> None:
         header = b""
         for name, value in scope.get("headers", ()):
             if name == b"authorization":

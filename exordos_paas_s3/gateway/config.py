@@ -253,6 +253,14 @@ OPTS = [
         "text format), besides /metrics on the admin listener. Unset: none.",
     ),
     cfg.StrOpt(
+        "secrets-key-file",
+        default=None,
+        help="Key file (base64 of 32 bytes; created with mode 600 when "
+        "missing) sealing access-key secrets in iam.sqlite. Unset: the node "
+        "key when the gateway has one (--node-key-file, the systemd "
+        "credential), else <data-dir>/secrets.key.",
+    ),
+    cfg.StrOpt(
         "tls-cert",
         default=None,
         help="PEM certificate (chain) of the S3 listener: with --tls-key the "

@@ -44,6 +44,7 @@ import uuid
 from exordos_paas_s3 import policy_grammar
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import policy as policy_lang
+from exordos_paas_s3.gateway.auth import secret_seal
 
 LOG = logging.getLogger(__name__)
 
@@ -236,6 +237,7 @@ class IdentityStore:
         root_access_key: str,
         root_secret_key: str,
         root_display_name: str = ROOT_USER_NAME,
+        sealer: secret_seal.SecretSealer | None = None,
     ) -> None:
         if not root_access_key or "/" in root_access_key:
             raise InvalidIdentityInput("root access key must be non-empty, no '/'")
@@ -243,6 +245,9 @@ class IdentityStore:
             raise InvalidIdentityInput("root secret key must be non-empty")
         self._lock = threading.Lock()
         self._db_path = db_path
+        # Secrets at rest: sealed with a key outside this file when given
+        # (gateway/auth/secret_seal.py); opened into memory on load.
+        self._sealer = sealer
         self._db = sqlite3.connect(
             db_path, check_same_thread=False, isolation_level=None
         )
@@ -250,9 +255,13 @@ class IdentityStore:
         # Key creation is rare and must survive power loss once acknowledged.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        # Overwritten rows (a secret sealed, a key deleted) leave no copy in
+        # free pages.
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
         self._db.executescript(_POLICY_SCHEMA)
         self._migrate()
+        self._seal_plaintext_secrets()
         root_user_id = self._root_user_id()
         self._root_access_key = root_access_key
         self._root_secret = _Secret(root_secret_key)
@@ -468,7 +477,13 @@ class IdentityStore:
             self._db.execute(
                 "INSERT INTO access_keys (access_key, secret_key, user_id, enabled,"
                 " created_at) VALUES (?, ?, ?, ?, ?)",
-                (access_key, secret_key, user.user_id, int(enabled), key.created_at),
+                (
+                    access_key,
+                    self._stored_secret(access_key, secret_key),
+                    user.user_id,
+                    int(enabled),
+                    key.created_at,
+                ),
             )
             if enabled:
                 self._keys[access_key] = (
@@ -736,6 +751,55 @@ class IdentityStore:
                 )
                 LOG.info("identity store: added the users.kind column")
 
+    def _stored_secret(self, access_key: str, secret: str) -> str:
+        if self._sealer is None:
+            return secret
+        return self._sealer.seal(access_key, secret)
+
+    def _open_secret(self, access_key: str, stored: str) -> str:
+        if self._sealer is None:
+            if stored.startswith(secret_seal.PREFIX):
+                raise secret_seal.SecretSealError(
+                    f"the secret of access key {access_key} is sealed and "
+                    "this store has no secrets key"
+                )
+            return stored
+        return self._sealer.open(access_key, stored)
+
+    def _seal_plaintext_secrets(self) -> None:
+        """Seal the secrets a gateway without sealing stored in plaintext."""
+        if self._sealer is None:
+            return
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT access_key, secret_key FROM access_keys"
+                " WHERE secret_key NOT LIKE ?",
+                (secret_seal.PREFIX + "%",),
+            ).fetchall()
+            if not rows:
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for ak, secret in rows:
+                    self._db.execute(
+                        "UPDATE access_keys SET secret_key = ? WHERE access_key = ?",
+                        (self._sealer.seal(ak, secret), ak),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            # The plaintext may linger in free pages and the WAL: overwrite
+            # them (secure_delete) and fold the WAL into the database.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        LOG.info(
+            "identity store: sealed %d plaintext secret(s) with the secrets key %s",
+            len(rows),
+            self._sealer.fingerprint,
+        )
+
     def _set_kind_locked(self, user: User, kind: str) -> User:
         self._db.execute(
             "UPDATE users SET kind = ? WHERE user_id = ?", (kind, user.user_id)
@@ -769,7 +833,9 @@ class IdentityStore:
         if not row:
             return None
         ak, uid, en, ts, secret = row
-        return AccessKey(ak, uid, bool(en), ts, secret_key=secret)
+        return AccessKey(
+            ak, uid, bool(en), ts, secret_key=self._open_secret(ak, secret)
+        )
 
     def _set_enabled_locked(self, key: AccessKey, user: User, enabled: bool) -> None:
         self._db.execute(
@@ -791,10 +857,16 @@ class IdentityStore:
                 for row in self._db.execute(f"SELECT {_USER_COLUMNS} FROM users")
             }
             keys: dict[str, tuple[str, Principal]] = {}
-            for ak, secret, uid in self._db.execute(
+            for ak, stored, uid in self._db.execute(
                 "SELECT access_key, secret_key, user_id FROM access_keys"
                 " WHERE enabled = 1"
             ):
+                try:
+                    secret = self._open_secret(ak, stored)
+                except secret_seal.SecretSealError as exc:
+                    # The key cannot sign anything here; the others still can.
+                    LOG.error("identity store: %s: key not loaded", exc)
+                    continue
                 keys[ak] = (_Secret(secret), self._principal(users[uid], ak))
             self._keys = keys
             self._by_canonical = {
