@@ -297,6 +297,7 @@ async def build(conf: cfg.ConfigOpts):
         region=conf.region,
         collector=collector,
         metrics_=request_metrics,
+        tls_fingerprint=tls_fingerprint(conf),
     )
 
     # The background table maintenance scheduler (gateway/tables): a task
@@ -435,6 +436,23 @@ def tls_files(conf: cfg.ConfigOpts) -> tuple[str, str] | None:
         if not os.access(path, os.R_OK):
             raise SystemExit(f"exordos-s3-gateway: cannot read {path}")
     return conf.tls_cert, conf.tls_key
+
+
+def tls_fingerprint(conf: cfg.ConfigOpts) -> str | None:
+    """SHA-256 of the S3 listener's certificate (DER), as ``AB:CD:...``: what
+    clients pin; the node report carries it to the control plane."""
+    files = tls_files(conf)
+    if files is None:
+        return None
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        with open(files[0], "rb") as f:
+            cert = x509.load_pem_x509_certificate(f.read())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"exordos-s3-gateway: --tls-cert: {exc}") from None
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
 # Descriptors besides the connections: object files, the index, logs.

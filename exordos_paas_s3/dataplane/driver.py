@@ -462,25 +462,43 @@ class S3GatewayCapabilityDriver(driver_base.AbstractCapabilityDriver):
                 # costs PROBE_TIMEOUT a cycle, not the state read's timeout.
                 self._client.probe()
             actual = self._client.get_state()
+            ready = self._client.get_ready()
         except gc.AdminUnavailable as exc:
             reason = str(exc)
         except gc.AdminError as exc:
             reason = f"gateway admin API refused the state read: {exc}"
         else:
-            self._seen(True, "")
+            self._seen(True, "", ready)
             return actual, ""
         self._seen(False, reason)
         return None, reason
 
-    def _seen(self, healthy: bool, reason: str) -> None:
-        """Record the gateway's health; ``since`` moves only when it flips."""
+    def _seen(
+        self, healthy: bool, reason: str, ready: dict[str, tp.Any] | None = None
+    ) -> None:
+        """Record the gateway's health; ``since`` moves only when it flips.
+        ``ready``: the gateway's readiness report (GET /v1/ready), of which
+        the node report keeps what does not change from look to look:
+        ready, its reason and the S3 listener's TLS fingerprint."""
         health = self._health
-        if health is not None and health["healthy"] == healthy:
-            health["reason"] = reason
-            return
-        self._health = {"healthy": healthy, "since": _utc_now(), "reason": reason}
+        if health is None or health["healthy"] != healthy:
+            health = {"healthy": healthy, "since": _utc_now(), "reason": reason}
+            self._announce(health, flipped=self._health is not None)
+            self._health = health
+        health["reason"] = reason
+        for name in ("ready", "ready_reason", "tls_fingerprint"):
+            health.pop(name, None)
+        if healthy and ready is not None:
+            health["ready"] = bool(ready.get("ready"))
+            health["ready_reason"] = str(ready.get("reason") or "")
+            if ready.get("tls_fingerprint"):
+                health["tls_fingerprint"] = str(ready["tls_fingerprint"])
+
+    @staticmethod
+    def _announce(health: dict[str, tp.Any], flipped: bool) -> None:
+        healthy, reason = health["healthy"], health["reason"]
         if healthy:
-            LOG.info("gateway answers%s", "" if health is None else " again")
+            LOG.info("gateway answers%s", " again" if flipped else "")
         else:
             LOG.warning("gateway not answering: %s", reason)
 

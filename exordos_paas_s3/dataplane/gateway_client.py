@@ -172,6 +172,25 @@ class GatewayAdminClient:
                 f"{resp.status_code}"
             )
 
+    def get_ready(self) -> dict[str, tp.Any] | None:
+        """``GET /v1/ready``: the gateway's readiness (200 ready, 503 not,
+        both with the JSON report); None from a gateway without the route."""
+        try:
+            resp = self._session.get(self._base + "/ready", timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise AdminUnavailable(
+                f"admin API at {self._endpoint.url} unreachable: {type(exc).__name__}"
+            ) from None
+        if resp.status_code == 404:
+            return None
+        try:
+            doc = resp.json()
+        except ValueError:
+            doc = None
+        if resp.status_code not in (200, 503) or not isinstance(doc, dict):
+            raise AdminError(resp.status_code, resp.reason, resp.text[:200])
+        return doc
+
     # -- users and keys -----------------------------------------------------
 
     def put_user(

@@ -167,12 +167,14 @@ class AdminApp:
         region: str = "us-east-1",
         collector: Any = None,
         metrics_: metrics.Metrics | None = None,
+        tls_fingerprint: str | None = None,
     ) -> None:
         self._ids = identities_store
         self._metrics = metrics_
         # The blob GC (storage/blob_gc.Collector) when the blob store is
         # behind an index; its storage also serves the verify pass.
         self._collector = collector
+        self._tls_fingerprint = tls_fingerprint
         self._logins = LoginGuard()
         self._root_access_key = root_access_key.encode()
         self._root_secret_key = root_secret_key.encode()
@@ -574,7 +576,8 @@ class AdminApp:
     async def _ready(self) -> _Response:
         """``GET /v1/ready``: the storage's readiness (gateway/readiness.py)."""
         report = await readiness.check(self._storage)
-        return _Response(200 if report["ready"] else 503, report)
+        doc = {**report, "tls_fingerprint": self._tls_fingerprint}
+        return _Response(200 if report["ready"] else 503, doc)
 
     async def _stats_get(self, body: dict) -> _Response:
         return _Response(200, {"writes": self._writes, "started_at": self._started})
@@ -705,6 +708,7 @@ def make_admin_app(
     region: str = "us-east-1",
     collector: Any = None,
     metrics_: metrics.Metrics | None = None,
+    tls_fingerprint: str | None = None,
 ) -> Callable[[dict, Callable, Callable], Awaitable[None]]:
     """The admin ASGI app; ``cmd/gateway.py`` serves it on ``--admin-listen``."""
     return AdminApp(
@@ -715,4 +719,5 @@ def make_admin_app(
         region=region,
         collector=collector,
         metrics_=metrics_,
+        tls_fingerprint=tls_fingerprint,
     )

@@ -204,6 +204,12 @@ def node_down(report: dict | None) -> str:
         if health.get("reason"):
             down += f" ({health['reason']})"
         return down
+    if health.get("ready") is False:
+        # Answers, but cannot store (disk, index, upstream): readiness.
+        down = "gateway not ready"
+        if health.get("ready_reason"):
+            down += f" ({health['ready_reason']})"
+        return down
     if not health and report.get("status") == ERROR and report.get("reason"):
         return str(report["reason"])
     return ""

@@ -117,3 +117,32 @@ def test_hung_gateway_is_down_and_costs_a_short_probe_per_look(node):
     _, back = node.cycle(node_state())
     assert back.value["gateway"]["healthy"] is True
     assert back.status == ns.ACTIVE
+
+
+def test_report_carries_readiness_and_the_control_plane_shows_it(node):
+    from exordos_paas_s3.controlplane.paas import builder
+
+    _, actual = node.cycle(node_state())
+    health = actual.value["gateway"]
+    assert health["healthy"] is True and health["ready"] is True
+    assert health["ready_reason"] == "" and "tls_fingerprint" not in health
+    assert builder.node_down(actual.value) == ""
+    _, again = node.cycle(node_state())
+    assert again.value["gateway"] == health  # readiness does not churn either
+
+    # The data disk refuses the readiness probe's file: the gateway still
+    # answers (healthy) but is not ready, and the instance says so.
+    probe = os.path.join(node.gw.data_dir, ".ready-probe")
+    time.sleep(2.1)  # past the gateway's cached readiness
+    os.mkdir(probe)
+    try:
+        _, actual = node.cycle(node_state())
+        health = actual.value["gateway"]
+        assert health["healthy"] is True and health["ready"] is False
+        assert "ready-probe" in health["ready_reason"]
+        assert builder.node_down(actual.value).startswith("gateway not ready (")
+    finally:
+        os.rmdir(probe)
+    time.sleep(2.1)
+    _, actual = node.cycle(node_state())
+    assert actual.value["gateway"]["ready"] is True
