@@ -45,6 +45,9 @@ root_access_key = {root_access_key}
 # gateway and the agent open it with the node's encryption key.
 node_uuid = {node_uuid}
 root_secret_key_sealed = {root_secret_key_sealed}
+# One JSON line per S3 request on standard output: the journal keeps and
+# rotates it (journalctl -u exordos-s3-gateway -o cat | grep '^{{').
+access_log = -
 {storage}"""
 
 

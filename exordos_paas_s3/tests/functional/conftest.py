@@ -60,10 +60,15 @@ class Gateway:
     extra_args: tuple[str, ...] = ()
     proc: subprocess.Popen | None = None
     log_path: str = ""
+    # (certificate, key): the S3 listener speaks TLS (--tls-cert/--tls-key).
+    tls: tuple[str, str] | None = None
+    # The S3 listener's address (a non-loopback one for remote-client tests).
+    host: str = "127.0.0.1"
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def admin_endpoint(self) -> str:
@@ -86,11 +91,16 @@ class Gateway:
                 "--data-dir",
                 self.data_dir,
                 "--listen",
-                f"127.0.0.1:{self.port}",
+                f"{self.host}:{self.port}",
                 "--admin-listen",
                 f"127.0.0.1:{self.admin_port}",
                 "--region",
                 self.region,
+                *(
+                    ("--tls-cert", self.tls[0], "--tls-key", self.tls[1])
+                    if self.tls
+                    else ()
+                ),
                 *self.extra_args,
             ],
             env=env,
@@ -104,7 +114,9 @@ class Gateway:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gateway exited early:\n{self.log()}")
             try:
-                requests.get(self.endpoint + "/", timeout=1)
+                # Started is answering, not trusted: certificates are the
+                # TLS tests' subject, not this loop's.
+                requests.get(self.endpoint + "/", timeout=1, verify=False)
                 return
             except requests.ConnectionError:
                 time.sleep(0.05)

@@ -97,6 +97,19 @@ def test_gateway_conf_carries_root_credentials_sealed_to_the_node():
     assert "admin_listen = 127.0.0.1:9001" in conf
 
 
+def test_a_nodes_gateway_writes_the_access_log_to_the_journal(tmp_path):
+    from oslo_config import cfg
+
+    from exordos_paas_s3.gateway import config
+
+    path = tmp_path / "gateway.conf"
+    path.write_text(infra_s3.gateway_conf(_Inst(), NODE, NODE_KEY))
+    conf = cfg.ConfigOpts()
+    config.register(conf)
+    conf(["--config-file", str(path)], project="exordos-s3", default_config_files=[])
+    assert config.access_log_target(conf.access_log) == "-"
+
+
 def test_driver_reads_the_config_the_infra_builder_writes(tmp_path):
     import base64
 
