@@ -46,7 +46,8 @@ log "verifying the payload checksums"
 (cd "$PAYLOAD_DIR" && sha256sum --quiet -c SHA256SUMS)
 
 # libev4: bjoern (a dependency of exordos_metapaas) links against it.
-APT_PACKAGES=(python3 python3-venv ca-certificates libev4 e2fsprogs util-linux systemd)
+# openssl: the first-boot self-signed certificate (tls-cert.sh).
+APT_PACKAGES=(python3 python3-venv ca-certificates libev4 e2fsprogs util-linux systemd openssl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -88,11 +89,13 @@ install -d -m 0700 "$AGENT_WORK_DIR"
 
 log "systemd units"
 install -m 0755 "$PAYLOAD_DIR/images/data-disk.sh" /usr/local/sbin/exordos-s3-data-disk
-for unit in exordos-s3-data-disk.service exordos-s3-gateway.service exordos-s3-agent.service; do
+install -m 0755 "$PAYLOAD_DIR/images/tls-cert.sh" /usr/local/sbin/exordos-s3-tls-cert
+for unit in exordos-s3-data-disk.service exordos-s3-tls-cert.service \
+    exordos-s3-gateway.service exordos-s3-agent.service; do
     install -m 0644 "$PAYLOAD_DIR/etc/systemd/$unit" "$UNIT_DIR/$unit"
 done
 # `systemctl enable` only creates symlinks, so it works in a chroot too.
-systemctl enable exordos-s3-data-disk.service exordos-s3-gateway.service \
-    exordos-s3-agent.service
+systemctl enable exordos-s3-data-disk.service exordos-s3-tls-cert.service \
+    exordos-s3-gateway.service exordos-s3-agent.service
 
 log "done: $("$VENV/bin/python" -c 'import importlib.metadata as m; print("exordos_paas_s3", m.version("exordos_paas_s3"))')"

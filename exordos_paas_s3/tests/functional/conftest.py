@@ -26,6 +26,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import warnings
 import sys
 import time
 import uuid
@@ -116,7 +117,9 @@ class Gateway:
             try:
                 # Started is answering, not trusted: certificates are the
                 # TLS tests' subject, not this loop's.
-                requests.get(self.endpoint + "/", timeout=1, verify=False)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    requests.get(self.endpoint + "/", timeout=1, verify=False)
                 return
             except requests.ConnectionError:
                 time.sleep(0.05)

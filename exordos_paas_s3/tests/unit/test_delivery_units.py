@@ -48,6 +48,7 @@ def test_units_are_the_gateway_agent_and_data_disk():
         "exordos-s3-agent.service",
         "exordos-s3-data-disk.service",
         "exordos-s3-gateway.service",
+        "exordos-s3-tls-cert.service",
     ]
 
 
@@ -62,6 +63,7 @@ def test_systemd_analyze_verify_accepts_every_unit(tmp_path):
         f"{VENV_BIN}/exordos-s3-gateway",
         f"{VENV_BIN}/exordos-universal-agent",
         "/usr/local/sbin/exordos-s3-data-disk",
+        "/usr/local/sbin/exordos-s3-tls-cert",
     ):
         exe = root / path.lstrip("/")
         exe.parent.mkdir(parents=True, exist_ok=True)
@@ -187,3 +189,22 @@ def test_the_infra_builder_restarts_the_unit_the_image_installs():
     from exordos_paas_s3.controlplane.infra import models as infra_models
 
     assert (UNITS / f"{infra_models.GATEWAY_UNIT}.service").is_file()
+
+
+def test_systemd_waits_for_the_gateways_own_shutdown_timeout():
+    """SIGTERM lets in-flight requests finish for shutdown_timeout seconds;
+    systemd must not SIGKILL before that (TimeoutStopSec larger)."""
+    from exordos_paas_s3.gateway import config
+
+    default = next(o for o in config.OPTS if o.dest == "shutdown_timeout").default
+    stop = parse(UNITS / "exordos-s3-gateway.service")["Service"]["TimeoutStopSec"]
+    assert stop.endswith("s")
+    assert float(stop[:-1]) == default + 10
+
+
+def test_tls_certificate_is_made_before_the_gateway_starts():
+    unit = parse(UNITS / "exordos-s3-tls-cert.service")
+    assert unit["Service"]["ExecStart"] == "/usr/local/sbin/exordos-s3-tls-cert"
+    assert "exordos-s3-gateway.service" in unit["Unit"]["Before"]
+    gateway = parse(UNITS / "exordos-s3-gateway.service")["Unit"]
+    assert "exordos-s3-tls-cert.service" in gateway["After"]
