@@ -26,10 +26,10 @@ import secrets
 import signal
 import socket
 import subprocess
-import warnings
 import sys
 import time
 import uuid
+import warnings
 
 import pytest
 import requests
