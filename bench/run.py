@@ -28,6 +28,7 @@ the measured interval divided by the completed operations.
   bench/run.py --quick         # ~1 s per case, small sizes: a smoke test
   bench/run.py --targets moto  # only one side
   bench/run.py --json out.json
+  bench/run.py --targets ours,ours-tls --cases get_small,get_large   # TLS cost
 """
 
 import argparse
@@ -39,6 +40,7 @@ import mmap
 import os
 import random
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -78,7 +80,10 @@ class Target:
 
     @property
     def endpoint(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % (
+            "https" if self.port in TLS_PORTS else "http",
+            self.port,
+        )
 
     def argv(self):
         raise NotImplementedError
@@ -140,6 +145,61 @@ class GatewayGranian(Gateway):
         return super().argv() + ["--server", "granian"]
 
 
+class GatewayTLS(Gateway):
+    """Our gateway with TLS on the S3 listener (``--tls-cert``/``--tls-key``),
+    a self-signed P-256 certificate made for the run: the cost of TLS."""
+
+    name = "ours-tls"
+
+    def argv(self):
+        cert, key = self_signed(self.workdir)
+        TLS_PORTS.add(self.port)
+        return super().argv() + ["--tls-cert", cert, "--tls-key", key]
+
+
+def self_signed(workdir):
+    cert = os.path.join(workdir, "tls-cert.pem")
+    key = os.path.join(workdir, "tls-key.pem")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+# Ports of targets that speak TLS: their clients connect with HTTPS
+# (certificates are not checked: the cost measured is the server's).
+TLS_PORTS = set()
+
+
+def connect(port, timeout=120):
+    if port in TLS_PORTS:
+        return http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=timeout, context=ssl._create_unverified_context()
+        )
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+
 class Moto(Target):
     name = "moto"
 
@@ -148,7 +208,12 @@ class Moto(Target):
         return [exe, "-H", "127.0.0.1", "-p", str(self.port)]
 
 
-TARGETS = {"ours": Gateway, "ours-granian": GatewayGranian, "moto": Moto}
+TARGETS = {
+    "ours": Gateway,
+    "ours-granian": GatewayGranian,
+    "ours-tls": GatewayTLS,
+    "moto": Moto,
+}
 
 
 # --------------------------------------------------------------------------
@@ -156,8 +221,13 @@ TARGETS = {"ours": Gateway, "ours-granian": GatewayGranian, "moto": Moto}
 
 
 def s3_client(endpoint):
+    import warnings
+
     import boto3
     from botocore.config import Config
+
+    # ours-tls: a self-signed certificate, deliberately not checked.
+    warnings.filterwarnings("ignore", message="Unverified HTTPS request")
 
     return boto3.client(
         "s3",
@@ -165,6 +235,7 @@ def s3_client(endpoint):
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         region_name=REGION,
+        verify=False,
         config=Config(
             signature_version="s3v4",
             s3={"addressing_style": "path"},
@@ -190,7 +261,7 @@ def path_of(url):
 def http_do(port, method, path, body=None, conn=None, headers=None):
     own = conn is None
     if own:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn = connect(port)
     try:
         headers = dict(headers or {})
         if body is not None:
@@ -208,7 +279,7 @@ def fill(port, paths, body, threads=8):
     """PUT ``body`` to every pre-signed path; raises on any non-200."""
 
     def worker(chunk):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn = connect(port)
         try:
             for p in chunk:
                 status, data = http_do(port, "PUT", p, body, conn)
@@ -287,7 +358,8 @@ def run_wrk(port, script, seconds, conns, client_core):
     try:
         cmd = ["taskset", "-c", str(client_core), "wrk", "-t1", "-c%d" % conns]
         cmd += ["-d%ds" % max(1, round(seconds)), "--timeout", "60s", "-s", lua]
-        cmd.append("http://127.0.0.1:%d/" % port)
+        scheme = "https" if port in TLS_PORTS else "http"
+        cmd.append("%s://127.0.0.1:%d/" % (scheme, port))
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(lua)
@@ -346,7 +418,7 @@ def run_python(port, gets, puts, put_size, get_share, seconds, conns):
         rnd = random.Random(seed)
         # each connection PUTs its own keys: moto fails concurrent overwrites
         my_puts = puts[seed::conns] or puts
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn = connect(port)
         mine, errs, n = [], 0, 0
         while time.monotonic() < stop_at:
             if not puts or (gets and rnd.random() < get_share):
@@ -361,7 +433,7 @@ def run_python(port, gets, puts, put_size, get_share, seconds, conns):
                 )
             except (OSError, http.client.HTTPException):
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                conn = connect(port)
                 status = 0
             mine.append(time.perf_counter() - t0)
             errs += status != 200
@@ -493,7 +565,7 @@ class Bench:
                 },
                 ExpiresIn=PRESIGN_EXPIRES,
             )
-            conn = http.client.HTTPConnection("127.0.0.1", self.t.port, timeout=300)
+            conn = connect(self.t.port, timeout=300)
             try:
                 conn.request("PUT", path_of(url), body=body)
                 resp = conn.getresponse()
