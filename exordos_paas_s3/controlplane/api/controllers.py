@@ -544,6 +544,7 @@ class InstanceController(
         ipsv4=_READ_ONLY,
         endpoints=_READ_ONLY,
         nodes=_READ_ONLY,
+        tls_fingerprints=_READ_ONLY,
         root_access_key=_NEVER,
         root_secret=_NEVER,
         blob_store=_CREATE_ONLY,

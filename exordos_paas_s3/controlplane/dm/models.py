@@ -175,7 +175,7 @@ class Instance(
 
     __tablename__ = "s3_instances"
     __sealed_fields__ = ("root_secret", *instance_storage.SECRET_FIELDS)
-    __jsonfields__ = ("nodes",)
+    __jsonfields__ = ("nodes", "tls_fingerprints")
 
     name = properties.property(
         types.String(min_length=1, max_length=255), required=True
@@ -217,6 +217,9 @@ class Instance(
     endpoints = properties.property(types.TypedList(types.String()), default=list)
     # The same nodes as the seed contract shows them: {"id", "ip", "port"}.
     nodes = properties.property(types.List(), default=list)
+    # {node uuid: SHA-256 of its S3 listener's TLS certificate, "AB:CD:..."}
+    # for the nodes that serve TLS, from their reports: what clients pin.
+    tls_fingerprints = properties.property(types.Dict(), default=dict)
     # Root credentials of the gateways; the data plane uses them, nobody reads
     # or writes them through the API. The key id is random (it was once
     # derived from the uuid, which made the uuid half of the credentials);

@@ -180,6 +180,19 @@ def _node_report(state: paas_models.S3NodeState | None) -> dict | None:
     return report
 
 
+def tls_fingerprints(
+    nodes: tp.Sequence[str], reports: tp.Sequence[dict | None]
+) -> dict[str, str]:
+    """{node: its TLS certificate's SHA-256} of the nodes whose gateway
+    reports one (docs/operations.md, "TLS")."""
+    out = {}
+    for node, report in zip(nodes, reports, strict=True):
+        fingerprint = ((report or {}).get("gateway") or {}).get("tls_fingerprint")
+        if fingerprint:
+            out[str(node)] = str(fingerprint)
+    return out
+
+
 def node_labels(node_set: tp.Any, nodes: tp.Sequence[str]) -> list[str]:
     """How a reason names each node: its uuid, and its address when known."""
     known = (node_set.nodes or {}) if node_set is not None else {}
@@ -293,6 +306,9 @@ class S3PaaSBuilder(paas_builder.PaaSBuilder):
             _node_report(actual_by_uuid.get(ns.agent_uuid_for_node(node)))
             for node in nodes
         ]
+        fingerprints = tls_fingerprints(nodes, reports)
+        if dict(instance.tls_fingerprints or {}) != fingerprints:
+            instance.tls_fingerprints = fingerprints
         ready = _nodes_ready(instance, node_set, reports)
         deletions, deletion_errors = self._settle_deletions(
             instance, sections, reports if ready else None

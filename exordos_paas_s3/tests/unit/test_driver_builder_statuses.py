@@ -155,3 +155,13 @@ def test_deleted_bucket_error_says_how_to_force_it_for_the_current_intent():
     # The error was about the plain delete: a forced one is still under way.
     forced = {"name": "photos", "force": True}
     assert builder.deletion_status("b", forced, [failed])[0] == builder.IN_PROGRESS
+
+
+def test_tls_fingerprints_come_from_the_node_reports():
+    fp = "AB:" * 31 + "CD"
+    reports = [
+        {"gateway": {"healthy": True, "ready": True, "tls_fingerprint": fp}},
+        {"gateway": {"healthy": True, "ready": True}},  # plain HTTP
+        None,  # not reported yet
+    ]
+    assert builder.tls_fingerprints(["n1", "n2", "n3"], reports) == {"n1": fp}

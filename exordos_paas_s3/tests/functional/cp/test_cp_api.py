@@ -14,6 +14,7 @@
 """CRUD, nesting, filters, pagination, isolation and secrets of the
 control-plane API, over HTTP against the real MetaPaaS user API."""
 
+import json
 import uuid
 
 import pytest
@@ -108,6 +109,19 @@ def test_instance_shows_endpoints_and_ips_reported_by_builders(
     assert (shown["status"], shown["reason"]) == ("ERROR", "no capacity")
 
 
+def test_instance_shows_the_tls_fingerprints_its_nodes_report(
+    cp_owner, cp_instance, cp_sql
+):
+    assert cp_owner.ok("GET", cp_instance)["tls_fingerprints"] == {}
+    node, fingerprint = str(uuid.uuid4()), "AB:" * 31 + "CD"
+    cp_sql(
+        "UPDATE s3_instances SET tls_fingerprints=%s WHERE uuid=%s",
+        json.dumps({node: fingerprint}),
+        _uuid(cp_instance),
+    )
+    assert cp_owner.ok("GET", cp_instance)["tls_fingerprints"] == {node: fingerprint}
+
+
 @pytest.mark.parametrize(
     "field,value",
     [
@@ -115,6 +129,7 @@ def test_instance_shows_endpoints_and_ips_reported_by_builders(
         ("reason", "x"),
         ("ipsv4", ["1.2.3.4"]),
         ("endpoints", ["http://x"]),
+        ("tls_fingerprints", {"node": "AB:CD"}),
         ("kind", "cluster"),
         ("bucket_name", "other-bucket"),
         ("root_secret", "guessed-secret-value"),
