@@ -455,6 +455,21 @@ class IdentityStore:
             if access_key == self._root_access_key:
                 raise IdentityConflict("this access key is the root access key")
             existing = self._key_row(access_key)
+            if (
+                existing is not None
+                and not existing.secret_key
+                and existing.user_id == user.user_id
+            ):
+                # Its stored secret does not open with this secrets key (the
+                # node key changed): the secret given again replaces it.
+                self._db.execute(
+                    "UPDATE access_keys SET secret_key = ? WHERE access_key = ?",
+                    (self._stored_secret(access_key, secret_key), access_key),
+                )
+                existing = dataclasses.replace(existing, secret_key=secret_key)
+                LOG.warning("access key %s: unreadable secret replaced", access_key)
+                self._set_enabled_locked(existing, user, enabled)
+                return dataclasses.replace(existing, enabled=enabled), False
             if existing is not None:
                 if existing.user_id != user.user_id or not secrets.compare_digest(
                     existing.secret_key.encode(), secret_key.encode()
@@ -832,17 +847,19 @@ class IdentityStore:
         ).fetchone()
         if not row:
             return None
-        ak, uid, en, ts, secret = row
-        return AccessKey(
-            ak, uid, bool(en), ts, secret_key=self._open_secret(ak, secret)
-        )
+        ak, uid, en, ts, stored = row
+        try:
+            secret = self._open_secret(ak, stored)
+        except secret_seal.SecretSealError:
+            secret = ""  # unreadable here: never a valid secret (8+ characters)
+        return AccessKey(ak, uid, bool(en), ts, secret_key=secret)
 
     def _set_enabled_locked(self, key: AccessKey, user: User, enabled: bool) -> None:
         self._db.execute(
             "UPDATE access_keys SET enabled = ? WHERE access_key = ?",
             (int(enabled), key.access_key),
         )
-        if enabled:
+        if enabled and key.secret_key:  # an unreadable secret never signs
             self._keys[key.access_key] = (
                 _Secret(key.secret_key),
                 self._principal(user, key.access_key),
