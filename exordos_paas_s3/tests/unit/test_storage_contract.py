@@ -1094,7 +1094,7 @@ def test_backend_base_answers_not_implemented_for_everything():
         st = Empty()
         await st.start()
         for name in CONTRACT:
-            if name in ("start", "close", "bucket_usage"):
+            if name in ("start", "close", "bucket_usage", "readiness"):
                 continue
             method = getattr(st, name)
             with pytest.raises(errors.NotImplemented_) as exc:
@@ -1103,6 +1103,8 @@ def test_backend_base_answers_not_implemented_for_everything():
         with pytest.raises(errors.NotImplemented_):
             await st.bucket_usage("b")  # the fallback walks list_object_versions
         assert st.sse_keyring is None
+        # Nothing of its own to check: ready (gateway/readiness.py).
+        assert await st.readiness() == {}
         await st.close()
 
     asyncio.run(t())
