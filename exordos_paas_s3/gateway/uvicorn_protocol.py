@@ -407,6 +407,7 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
     _heads = 0  # heads completed on this connection
     _head_timer: asyncio.TimerHandle | None = None
     _refused = False
+    _tls = False
     metrics: typing.Any = None
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
@@ -421,7 +422,8 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             transport.close()
             return
         # sendfile cannot go through TLS: no zero-copy on such connections.
-        self._zerocopy = not uvicorn_utils.is_ssl(transport)
+        self._tls = uvicorn_utils.is_ssl(transport)
+        self._zerocopy = not self._tls
         self._head_timer = self.loop.call_later(
             self.limits.header_timeout, self._head_timeout
         )
@@ -433,6 +435,16 @@ class HttpToolsProtocol(httptools_impl.HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        # An idle TLS connection is aborted, not closed: close() waits for
+        # the client's close_notify, which a client idling in its pool never
+        # sends, and holds the graceful shutdown for the TLS shutdown
+        # timeout (30 s). Nothing is lost: no request is in flight on it.
+        if self._tls and (self.cycle is None or self.cycle.response_complete):
+            self.transport.abort()
+            return
+        super().shutdown()
 
     def _head_timeout(self) -> None:
         self._head_timer = None

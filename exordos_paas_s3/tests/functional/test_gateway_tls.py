@@ -21,8 +21,11 @@ import hashlib
 import os
 import pathlib
 import shutil
+import signal
 import socket
+import ssl
 import subprocess
+import time
 
 import boto3
 import pytest
@@ -216,3 +219,26 @@ def test_the_fingerprint_is_reported_for_pinning(gw, cert):
         check=True,
     ).stdout
     assert expected.replace(":", "") == hashlib.sha256(der).hexdigest().upper()
+
+
+@needs_address
+def test_sigterm_with_an_idle_tls_connection_stops_at_once(tmp_path, cert):
+    # A client idling in its pool never answers the TLS close_notify: the
+    # graceful stop must not wait the TLS shutdown timeout (30 s) for it.
+    gateway = new_gateway(str(tmp_path))
+    gateway.tls = (str(cert[0]), str(cert[1]))
+    gateway.host = ADDRESS
+    gateway.start()
+    try:
+        context = ssl.create_default_context(cafile=str(cert[0]))
+        raw = socket.create_connection((gateway.host, gateway.port), timeout=10)
+        conn = context.wrap_socket(raw, server_hostname=gateway.host)
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        gateway.proc.send_signal(signal.SIGTERM)
+        assert gateway.proc.wait(timeout=25) == 0, gateway.log()
+        assert time.monotonic() - started < 10
+        conn.close()
+    finally:
+        gateway.stop()
