@@ -19,7 +19,7 @@ families only when ``/metrics`` is scraped, by a custom collector over
 ``prometheus_client``'s exposition format. ``prometheus_client``'s own
 labelled Counter/Histogram take a lock and a labels() lookup per update:
 about ten times the cost, for figures no one reads between scrapes
-(decision 0014).
+(decision 0016).
 
 Storage figures (objects and bytes per bucket, free disk, the index
 writer's commit latency and batch sizes) are read at scrape time from
