@@ -200,7 +200,7 @@ def test_plain_http_to_the_tls_port_fails_cleanly(gw, cert):
     assert not data.startswith(b"HTTP/")
     # The gateway serves on, over TLS, and logged no traceback.
     got = requests.get(gw.endpoint + "/health", verify=str(cert[0]), timeout=10)
-    assert got.json() == {"status": "ok"}
+    assert got.json()["status"] == "ok"
     assert "Traceback" not in gw.log()
 
 
