@@ -200,6 +200,10 @@ def test_writes_on_a_full_disk_answer_507_and_deletes_free_space(gw):
     # the first delete needs pages the disk does not have (the reserve).
     _squeeze(gw)
     assert _health(gw)["disk"]["full"] is True
+    # Alive, but not ready: the readiness probe names the full disk.
+    ready = requests.get(gw.endpoint + "/health?ready", timeout=10)
+    assert ready.status_code == 503, ready.text
+    assert "data disk is full" in ready.json()["reason"]
 
     _refused(s3.put_object, Bucket=bucket, Key="big", Body=os.urandom(MIB))
     _refused(s3.put_object, Bucket=bucket, Key="inline", Body=b"x" * 100)
@@ -257,6 +261,8 @@ def test_writes_on_a_full_disk_answer_507_and_deletes_free_space(gw):
     # ... and the space they free makes writes work again.
     _wait_writable(s3, bucket)
     assert _health(gw)["disk"]["full"] is False
+    time.sleep(2.1)  # past the cached readiness
+    assert requests.get(gw.endpoint + "/health?ready", timeout=10).status_code == 200
     s3.complete_multipart_upload(
         Bucket=bucket,
         Key="mp1",
