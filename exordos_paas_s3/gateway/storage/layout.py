@@ -14,11 +14,13 @@
 """Which blob store and which index a gateway runs (``--blob-store``,
 ``--index``), checked once at startup.
 
-Any pair is a valid configuration: local + SQLite (the default, one node),
-S3 upstream + SQLite (one gateway in front of an existing cluster), S3
-upstream + PostgreSQL (gateways that share one namespace). ``build`` makes
-the storage of the pairs that exist and refuses the others with a message
-that says what is missing, before any listener opens. Credentials never
+Three pairs run: local + SQLite (the default, one node), S3 upstream +
+SQLite (one gateway in front of an existing cluster), S3 upstream +
+PostgreSQL (gateways that share one namespace). Local + PostgreSQL is
+refused: the bytes would stay on one node's disk, so a shared index would
+name objects the other gateways cannot read. ``build`` refuses a pair or
+parts that cannot run with a message that says what is wrong, before any
+listener opens. Credentials never
 appear in a message or a repr.
 """
 
@@ -110,6 +112,15 @@ def parse(
                 f"{', '.join(extra)} apply to --blob-store s3 only "
                 "(this gateway is configured with --blob-store local)"
             )
+        if index_kind == "postgresql":
+            # A shared index over bytes on one machine's disk would name
+            # objects the other gateways cannot read.
+            raise LayoutError(
+                "--blob-store local keeps object bytes on this node's disk, so "
+                "its index stays on this node too: use --index sqlite, or "
+                "--blob-store s3 with --index postgresql://… for gateways that "
+                "share one namespace"
+            )
         return Layout("local", index_kind, index_url)
     missing = [
         name
@@ -187,7 +198,7 @@ async def build(
         storage: base.Storage = local.LocalStorage(data_dir, fsync=fsync)
         await storage.start()
         return storage
-    if layout.blob_store == "s3" and layout.index == "sqlite":
+    if layout.blob_store == "s3":
         from exordos_paas_s3.gateway.storage import s3_blobs, upstream
 
         assert layout.upstream is not None
@@ -200,13 +211,25 @@ async def build(
             )
         except ValueError as exc:
             raise LayoutError(f"--blob-store s3: {exc}") from None
-        storage = upstream.UpstreamStorage(
-            data_dir,
-            blob_store,
-            name=layout.upstream.bucket,
-            fsync=fsync,
-            unlink_grace=obsolete_grace,
-        )
+        if layout.index_url is not None:
+            from exordos_paas_s3.gateway.storage import upstream_pg
+
+            storage = upstream_pg.PgUpstreamStorage(
+                data_dir,
+                blob_store,
+                url=layout.index_url,
+                name=layout.upstream.bucket,
+                pool_size=max_connections,
+                unlink_grace=obsolete_grace,
+            )
+        else:
+            storage = upstream.UpstreamStorage(
+                data_dir,
+                blob_store,
+                name=layout.upstream.bucket,
+                fsync=fsync,
+                unlink_grace=obsolete_grace,
+            )
         try:
             await storage.start()
         except Exception as exc:
@@ -215,10 +238,7 @@ async def build(
                 f"{layout.describe()} cannot start: {_reason(exc)}"
             ) from None
         return storage
-    raise LayoutError(
-        f"{layout.describe()} is not built yet: this gateway serves "
-        "--index sqlite only (issue 11 adds the PostgreSQL index)"
-    )
+    raise LayoutError(f"{layout.describe()} is not a pair this gateway serves")
 
 
 def _reason(exc: Exception) -> str:

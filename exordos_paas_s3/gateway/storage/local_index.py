@@ -353,7 +353,16 @@ def get_bucket_row(conn: sqlite3.Connection, name: str) -> tuple:
     return row
 
 
+def _lock_key(conn: sqlite3.Connection, bucket: str, key: str) -> None:
+    # A shared index (PostgreSQL) locks the key for a write job before it
+    # reads the key's versions; SQLite's single writer needs no lock.
+    lock = getattr(conn, "lock_key", None)
+    if lock is not None:
+        lock(bucket, key)
+
+
 def latest_row(conn: sqlite3.Connection, bucket: str, key: str) -> tuple | None:
+    _lock_key(conn, bucket, key)
     return conn.execute(
         f"SELECT {VERSION_COLS} FROM versions "
         "WHERE bucket = ? AND key = ? AND is_latest = 1",
@@ -364,6 +373,7 @@ def latest_row(conn: sqlite3.Connection, bucket: str, key: str) -> tuple | None:
 def version_row(
     conn: sqlite3.Connection, bucket: str, key: str, version_id: str
 ) -> tuple | None:
+    _lock_key(conn, bucket, key)
     return conn.execute(
         f"SELECT {VERSION_COLS} FROM versions "
         "WHERE bucket = ? AND key = ? AND version_id = ?",

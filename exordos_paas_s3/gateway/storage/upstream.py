@@ -497,7 +497,7 @@ class UpstreamStorage(local.LocalStorage):
     ) -> base.ObjectReader:
         if customer_key is not None:
             base.refuse_encryption(customer_key=customer_key)
-        row = self._object_row(bucket, key, version_id, True)
+        row = await self._row_for_read(bucket, key, version_id)
         if row[idx.ROW_FILE] is None:
             # Not written by this backend's PUT (every body is a blob).
             raise errors.InternalError("The object has no data in the index.")
@@ -519,6 +519,12 @@ class UpstreamStorage(local.LocalStorage):
             lambda: self._blob_stream(ids, sizes, start, length, lease),
             stored=lambda: _BlobData(self, ids, sizes, lease),
         )
+
+    async def _row_for_read(
+        self, bucket: str, key: str, version_id: str | None
+    ) -> tuple:
+        # A point lookup: on the loop thread, as the local backend does.
+        return self._object_row(bucket, key, version_id, True)
 
     async def _blob_stream(
         self,

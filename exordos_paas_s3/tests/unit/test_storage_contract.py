@@ -41,8 +41,9 @@ from exordos_paas_s3.gateway.storage import (
     local,
     s3_blobs,
     upstream,
+    upstream_pg,
 )
-from exordos_paas_s3.tests import rgw
+from exordos_paas_s3.tests import pg, rgw
 
 MIB = 1 << 20
 
@@ -105,6 +106,9 @@ def _stores(data_dir: str) -> dict[str, Callable[[], base.Storage]]:
         # Blobs on a real Ceph RGW (skipped without one), index in SQLite;
         # small parts so multipart objects span several blobs.
         "s3-sqlite": lambda: _upstream_storage(data_dir),
+        # The same blobs, the index in a PostgreSQL database of the test's
+        # own (skipped without PostgreSQL): the cluster's pair.
+        "s3-pg": lambda: _upstream_pg_storage(data_dir),
     }
 
 
@@ -116,6 +120,16 @@ def _upstream_storage(data_dir: str) -> base.Storage:
     return upstream.UpstreamStorage(data_dir, blob_store, name=bucket.bucket)
 
 
+def _upstream_pg_storage(data_dir: str) -> base.Storage:
+    bucket = rgw.shared_bucket("contract")
+    blob_store = s3_blobs.S3BlobStore(
+        bucket, multipart_threshold=5 * MIB, part_size=5 * MIB
+    )
+    return upstream_pg.PgUpstreamStorage(
+        data_dir, blob_store, url=pg.url_for(data_dir), name=bucket.bucket
+    )
+
+
 @pytest.fixture(
     params=[f"{name}{suffix}" for name in _stores("") for suffix in ("", "+sse")]
 )
@@ -124,6 +138,8 @@ def backend(request, tmp_path) -> Backend:
     name, _, wrapper = request.param.partition("+")
     if name.startswith("s3-"):
         rgw.client()  # skips without a Ceph RGW
+    if name.endswith("-pg"):
+        request.addfinalizer(pg.database_for(data_dir))  # skips without one
     make = _stores(data_dir)[name]
     if not wrapper:
         return Backend(request.param, make)

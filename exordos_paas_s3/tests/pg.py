@@ -1,0 +1,81 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""A real PostgreSQL for the tests of the PostgreSQL index.
+
+The server is ``$EXORDOS_TEST_PG`` (a libpq URL of a user that may create
+databases; default postgresql://postgres@127.0.0.1:5432/postgres, as CI
+and the developers' machines run it). Each user of it gets a database of
+its own, dropped afterwards. Without a reachable server the tests that need
+one skip and say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Callable
+from urllib import parse as urlparse
+
+import psycopg
+import pytest
+
+DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def server() -> str:
+    return os.environ.get("EXORDOS_TEST_PG", DEFAULT)
+
+
+@functools.cache
+def _reachable() -> bool:
+    try:
+        with psycopg.connect(server(), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def require() -> None:
+    if not _reachable():
+        pytest.skip(
+            "no PostgreSQL at $EXORDOS_TEST_PG (default "
+            f"{DEFAULT}): start one to run the PostgreSQL index tests"
+        )
+
+
+def name_for(seed: str) -> str:
+    return "s3idx_" + hashlib.sha256(seed.encode()).hexdigest()[:20]
+
+
+def url_for(seed: str) -> str:
+    """The URL of the database of ``seed`` (see ``database_for``)."""
+    parts = urlparse.urlsplit(server())
+    return urlparse.urlunsplit(parts._replace(path="/" + name_for(seed)))
+
+
+def database_for(seed: str) -> Callable[[], None]:
+    """Create the database of ``seed`` (skips without PostgreSQL); answers
+    the function that drops it."""
+    require()
+    name = name_for(seed)
+    with psycopg.connect(server(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+
+    def drop() -> None:
+        with psycopg.connect(server(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return drop
