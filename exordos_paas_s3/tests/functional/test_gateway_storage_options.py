@@ -82,12 +82,13 @@ S3_ARGS = (
         (
             ("--index", "postgresql://gw:db-password@127.0.0.1:5432/s3"),
             {},
-            "postgresql index (postgresql://gw@127.0.0.1:5432/s3) is not built yet",
+            "--blob-store local keeps object bytes on this node's disk",
         ),
         (
-            (*S3_ARGS, "--index", "postgresql://gw@127.0.0.1/s3"),
+            # Nothing listens on port 9: the index cannot start.
+            (*S3_ARGS, "--index", "postgresql://gw:db-password@127.0.0.1:9/s3"),
             UPSTREAM_ENV,
-            "is not built yet",
+            "cannot start",
         ),
         (S3_ARGS, {}, "EXORDOS_S3_UPSTREAM_ACCESS_KEY"),
         (("--blob-store", "s3"), UPSTREAM_ENV, "--upstream-endpoint"),

@@ -90,21 +90,29 @@ def test_wrong_index_never_echoes_the_value(index):
     assert "secretpw" not in str(exc.value)
 
 
-def test_build_local_sqlite_and_refuse_the_pairs_not_built(tmp_path):
+def test_local_blob_store_with_postgresql_index_is_refused():
+    # The bytes would stay on one node's disk: a shared index cannot serve them.
+    with pytest.raises(layout.LayoutError) as exc:
+        layout.parse(index="postgresql://gw:pw-123@db/s3")
+    assert "--blob-store local keeps object bytes on this node's disk" in str(
+        exc.value
+    )
+    assert "pw-123" not in str(exc.value)
+
+
+def test_build_local_sqlite_and_refuse_an_index_that_does_not_answer(tmp_path):
     async def t():
         storage = await layout.build(layout.parse(), str(tmp_path / "d"))
         try:
             assert isinstance(storage, local.LocalStorage)
         finally:
             await storage.close()
-        for chosen in (
-            layout.parse(index="postgresql://gw:pw-123@db/s3"),
-            layout.parse(index="postgresql://gw@db/s3", **S3),
-        ):
-            with pytest.raises(layout.LayoutError) as exc:
-                await layout.build(chosen, str(tmp_path / "e"))
-            assert "is not built yet" in str(exc.value)
-            assert "pw-123" not in str(exc.value)
+        # Nothing listens on port 9: the pair is built, its start fails.
+        chosen = layout.parse(index="postgresql://gw:pw-123@127.0.0.1:9/s3", **S3)
+        with pytest.raises(layout.LayoutError) as exc:
+            await layout.build(chosen, str(tmp_path / "e"))
+        assert "cannot start" in str(exc.value)
+        assert "pw-123" not in str(exc.value)
 
     asyncio.run(t())
 
