@@ -67,6 +67,7 @@ T = TypeVar("T")
 
 CONNECT_TIMEOUT = 5  # seconds, per connection attempt
 POOL_TIMEOUT = 10.0  # seconds a request waits for a pooled connection
+DOWN_TIMEOUT = 1.0  # the same while the index looks down (see _connection)
 STATEMENT_TIMEOUT_MS = 30000  # a lock wait or a statement, at most
 MAX_ATTEMPTS = 12  # of a write job that loses races
 RETRY_AFTER = "1"
@@ -157,7 +158,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             open=False,
             timeout=POOL_TIMEOUT,
             configure=self._configure,
-            reconnect_timeout=0,
+            reconnect_timeout=5.0,
             name="s3-index",
         )
         # The index is remote, but the data dir still holds the gateway's
@@ -237,13 +238,17 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             with self._connection() as conn:
                 conn.execute("SELECT 1")
 
-        await self._run(ping)
+        await self._run(self._with_retry, ping)
 
     # --- connections -------------------------------------------------------------
 
     def _connection(self) -> Any:
         assert self._pg is not None, "PgUpstreamStorage.start() was not called"
-        return self._pg.connection()
+        # The listener reconnects every half second: while it cannot, the
+        # index is most likely down, and a request waits a second, not ten,
+        # for a connection before its 503.
+        timeout = POOL_TIMEOUT if self._listening.is_set() else DOWN_TIMEOUT
+        return self._pg.connection(timeout=timeout)
 
     def _with_retry(self, fn: Callable[[], T]) -> T:
         """Run a read; a broken pooled connection (PostgreSQL restarted) is

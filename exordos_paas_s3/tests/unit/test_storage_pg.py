@@ -1,0 +1,377 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The PostgreSQL index with several gateways' storages on one database
+(real PostgreSQL, real Ceph RGW): races between writers on different
+connections, one namespace (cache invalidation through NOTIFY), migrations,
+and an index that goes away (503, then recovery).
+
+Each storage here has its own pool, listener and worker threads, as a
+gateway process has; the functional test (test_gateway_cluster.py) runs
+three real gateway processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+
+import psycopg
+import pytest
+
+from exordos_paas_s3.gateway import errors
+from exordos_paas_s3.gateway.storage import base, pg_index, s3_blobs, upstream_pg
+from exordos_paas_s3.tests import pg, rgw
+
+MIB = 1 << 20
+
+
+@pytest.fixture
+def index_url(request, tmp_path):
+    rgw.client()  # skips without a Ceph RGW
+    request.addfinalizer(pg.database_for(str(tmp_path)))  # skips without one
+    return pg.url_for(str(tmp_path))
+
+
+def _storage(tmp_path, url: str, n: int = 0) -> upstream_pg.PgUpstreamStorage:
+    bucket = rgw.shared_bucket("pgidx")
+    blob_store = s3_blobs.S3BlobStore(
+        bucket, multipart_threshold=5 * MIB, part_size=5 * MIB
+    )
+    return upstream_pg.PgUpstreamStorage(
+        str(tmp_path / f"gw{n}"), blob_store, url=url, name=bucket.bucket
+    )
+
+
+async def _chunks(data: bytes):
+    yield data
+
+
+async def _put(st, bucket, key, data, precondition=None):
+    req = base.PutRequest(bucket, key, "owner-1")
+    return await st.put_object(req, _chunks(data), precondition=precondition)
+
+
+async def _read(st, bucket, key, **kw) -> bytes:
+    reader = await st.open_object(bucket, key, **kw)
+    return b"".join([c async for c in reader.stream()])
+
+
+@contextlib.asynccontextmanager
+async def _gateways(tmp_path, url: str, n: int):
+    stores = [_storage(tmp_path, url, i) for i in range(n)]
+    for st in stores:
+        await st.start()
+    try:
+        yield stores
+    finally:
+        for st in stores:
+            await st.close()
+
+
+def test_concurrent_if_none_match_creates_exactly_one_wins(tmp_path, index_url):
+    async def t():
+        async with _gateways(tmp_path, index_url, 3) as gws:
+            await gws[0].create_bucket("race", "owner-1", "us-east-1")
+            for round_ in range(3):
+                key = f"k{round_}"
+                cond = base.Precondition(if_none_match="*")
+                results = await asyncio.gather(
+                    *(
+                        _put(gws[i % 3], "race", key, b"writer-%d" % i, cond)
+                        for i in range(12)
+                    ),
+                    return_exceptions=True,
+                )
+                won = [r for r in results if isinstance(r, base.ObjectInfo)]
+                lost = [r for r in results if isinstance(r, errors.PreconditionFailed)]
+                assert len(won) == 1 and len(lost) == 11, results
+                # Every gateway serves the winner's bytes.
+                for gw in gws:
+                    body = await _read(gw, "race", key)
+                    assert body.decode().startswith("writer-")
+                    assert (await gw.head_object("race", key)).etag == won[0].etag
+            assert await gws[1].bucket_usage("race") == (
+                3,
+                sum(len(b"writer-0") for _ in range(3)),
+            )
+
+    asyncio.run(t())
+
+
+def test_concurrent_versioned_puts_keep_every_version_in_one_order(tmp_path, index_url):
+    async def t():
+        async with _gateways(tmp_path, index_url, 3) as gws:
+            await gws[0].create_bucket("vers", "owner-1", "us-east-1")
+            await gws[0].update_bucket("vers", versioning="Enabled")
+            bodies = [b"v%02d" % i for i in range(24)]
+            infos = await asyncio.gather(
+                *(_put(gws[i % 3], "vers", "key", b) for i, b in enumerate(bodies))
+            )
+            listings = [await gw.list_object_versions("vers") for gw in gws]
+            ids = [[v.version_id for v in lst.versions] for lst in listings]
+            assert ids[0] == ids[1] == ids[2]
+            assert sorted(ids[0]) == sorted(i.version_id for i in infos)
+            assert len(set(ids[0])) == 24
+            # Exactly one latest, the newest in listing order, and it is what
+            # a plain GET returns on every gateway.
+            latest = [v for v in listings[0].versions if v.is_latest]
+            assert latest == [listings[0].versions[0]]
+            for gw in gws:
+                head = await gw.head_object("vers", "key")
+                assert head.version_id == latest[0].version_id
+            assert await gws[2].bucket_usage("vers") == (24, 24 * 3)
+
+    asyncio.run(t())
+
+
+def test_put_on_one_gateway_is_read_on_the_next_request_of_another(tmp_path, index_url):
+    async def t():
+        async with _gateways(tmp_path, index_url, 2) as (a, b):
+            await a.create_bucket("raw", "owner-1", "us-east-1")
+            assert (await b.get_bucket("raw")).name == "raw"
+            for i in range(20):
+                await _put(a, "raw", "k", b"%d" % i)
+                # No wait: B's next read sees A's acknowledged write.
+                assert await _read(b, "raw", "k") == b"%d" % i
+            await a.delete_object("raw", "k")
+            with pytest.raises(errors.NoSuchKey):
+                await b.head_object("raw", "k")
+
+    asyncio.run(t())
+
+
+def test_bucket_changes_reach_other_gateways_caches_within_the_bound(
+    tmp_path, index_url
+):
+    """A policy document and the versioning state changed through A are
+    served by B within a bound (NOTIFY delivery), measured here."""
+
+    async def t():
+        async with _gateways(tmp_path, index_url, 2) as (a, b):
+            await a.create_bucket("docs", "owner-1", "us-east-1")
+            assert await b.get_bucket_doc("docs", "policy") is None  # cached
+            assert (await b.get_bucket("docs")).versioning == ""  # cached
+            worst = 0.0
+            for i in range(10):
+                value = b'{"v": %d}' % i
+                await a.put_bucket_doc("docs", "policy", value)
+                done = time.monotonic()
+                while await b.get_bucket_doc("docs", "policy") != value:
+                    assert time.monotonic() - done < 1.0, "stale beyond 1 s"
+                    await asyncio.sleep(0.001)
+                worst = max(worst, time.monotonic() - done)
+            await a.update_bucket("docs", versioning="Enabled")
+            done = time.monotonic()
+            while (await b.get_bucket("docs")).versioning != "Enabled":
+                assert time.monotonic() - done < 1.0, "stale beyond 1 s"
+                await asyncio.sleep(0.001)
+            await a.delete_bucket("docs")
+            done = time.monotonic()
+            while True:
+                try:
+                    await b.get_bucket("docs")
+                except errors.NoSuchBucket:
+                    break
+                assert time.monotonic() - done < 1.0, "stale beyond 1 s"
+                await asyncio.sleep(0.001)
+            print(f"worst policy staleness seen: {worst * 1000:.1f} ms")
+
+    asyncio.run(t())
+
+
+def test_delete_bucket_racing_a_write_never_leaves_an_object_behind(
+    tmp_path, index_url
+):
+    async def t():
+        async with _gateways(tmp_path, index_url, 2) as (a, b):
+            for i in range(5):
+                name = f"gone{i}"
+                await a.create_bucket(name, "owner-1", "us-east-1")
+                put, delete = await asyncio.gather(
+                    _put(a, name, "k", b"x"),
+                    b.delete_bucket(name),
+                    return_exceptions=True,
+                )
+                if isinstance(delete, errors.BucketNotEmpty):
+                    assert isinstance(put, base.ObjectInfo)
+                    assert await _read(b, name, "k") == b"x"
+                else:
+                    assert delete is None and isinstance(put, errors.NoSuchBucket)
+                    with pytest.raises(errors.NoSuchBucket):
+                        await a.get_bucket(name)
+
+    asyncio.run(t())
+
+
+def test_migrations_are_versioned_and_a_newer_schema_is_refused(tmp_path, index_url):
+    async def t():
+        async with _gateways(tmp_path, index_url, 2):
+            pass  # two starts: the migrations apply once
+        with psycopg.connect(index_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT version FROM schema_version").fetchall()
+            assert rows == [(pg_index.SCHEMA_VERSION,)]
+            conn.execute("INSERT INTO schema_version (version) VALUES (999)")
+        st = _storage(tmp_path, index_url)
+        with pytest.raises(pg_index.SchemaError, match="newer than this gateway"):
+            await st.start()
+        await st.close()
+
+    asyncio.run(t())
+
+
+def test_an_index_of_another_blob_store_is_refused(tmp_path, index_url):
+    async def t():
+        async with _gateways(tmp_path, index_url, 1):
+            pass
+        with psycopg.connect(index_url, autocommit=True) as conn:
+            conn.execute("UPDATE blob_store SET name = 'elsewhere'")
+        st = _storage(tmp_path, index_url)
+        with pytest.raises(RuntimeError, match="'elsewhere'"):
+            await st.start()
+        await st.close()
+
+    asyncio.run(t())
+
+
+def test_try_lock_is_held_by_one_holder_at_a_time(tmp_path, index_url):
+    async def t():
+        async with _gateways(tmp_path, index_url, 2) as (a, b):
+            lease = await asyncio.to_thread(a.try_lock, "lifecycle")
+            assert lease is not None and lease.held()
+            assert await asyncio.to_thread(b.try_lock, "lifecycle") is None
+            other = await asyncio.to_thread(b.try_lock, "orphan-gc")
+            assert other is not None
+            other.release()
+            lease.release()
+            again = await asyncio.to_thread(b.try_lock, "lifecycle")
+            assert again is not None
+            again.release()
+
+    asyncio.run(t())
+
+
+class _Proxy:
+    """A TCP relay to PostgreSQL that the test can cut: closing it drops
+    every connection and refuses new ones, as a lost database server does."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._target = (host, port)
+        self._server = socket.socket()
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._socks: list[socket.socket] = []
+        self._open = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if not self._open:
+            self._server = socket.socket()
+            self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._server.bind(("127.0.0.1", self.port))
+        self._server.listen(64)
+        self._open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            with self._lock:
+                if not self._open:  # cut meanwhile
+                    client.close()
+                    upstream.close()
+                    return
+                self._socks += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pipe, args=(src, dst), daemon=True
+                ).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self._lock:
+            self._open = False
+            self._server.close()
+            for s in self._socks:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self._socks.clear()
+
+
+def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index_url):
+    from urllib import parse as urlparse
+
+    parts = urlparse.urlsplit(index_url)
+    proxy = _Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy.start()
+    via_proxy = urlparse.urlunsplit(
+        parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}")
+    )
+
+    async def t():
+        st = _storage(tmp_path, via_proxy)
+        await st.start()
+        try:
+            await st.create_bucket("outage", "owner-1", "us-east-1")
+            await _put(st, "outage", "k", b"before")
+            await st.check_index()
+            proxy.cut()
+            for op in (
+                lambda: st.check_index(),
+                lambda: _put(st, "outage", "k2", b"during"),
+                lambda: _read(st, "outage", "k"),
+                lambda: st.list_objects("outage"),
+                lambda: st.get_bucket_doc("outage", "policy"),
+            ):
+                started = time.monotonic()
+                with pytest.raises(errors.ServiceUnavailable) as exc:
+                    await op()
+                assert exc.value.status == 503
+                assert exc.value.headers.get("retry-after") == "1"
+                assert time.monotonic() - started < 15  # no hang
+            proxy.start()
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    await st.check_index()
+                    break
+                except errors.ServiceUnavailable:
+                    assert time.monotonic() < deadline
+                    await asyncio.sleep(0.2)
+            assert await _read(st, "outage", "k") == b"before"
+            await _put(st, "outage", "k2", b"after")
+            assert await _read(st, "outage", "k2") == b"after"
+        finally:
+            await st.close()
+            proxy.cut()
+
+    asyncio.run(t())
