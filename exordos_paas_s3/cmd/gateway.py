@@ -224,6 +224,10 @@ async def build(conf: cfg.ConfigOpts):
     access_cache = bucket_access.AccessCache(
         default_ownership=acl.ObjectOwnership(conf.default_object_ownership)
     )
+    # A shared index tells of changes other gateways make.
+    watch_buckets = getattr(backend, "watch_buckets", None)
+    if watch_buckets is not None:
+        watch_buckets(access_cache.forget)
     # Data at rest is encrypted below every other wrapper (gateway/sse.py).
     keyring = sse.Keyring(
         data_dir,

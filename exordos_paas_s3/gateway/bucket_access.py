@@ -25,8 +25,9 @@ The documents (bucket documents of the storage contract):
 reads the disk on the hot path. Every writer goes through
 ``AccessTrackingStorage`` (the storage wrapper the composition root installs),
 which drops a bucket's entry when one of its documents changes, whoever wrote
-it: the S3 handlers or the admin API. A TTL bounds staleness when several
-gateway nodes share one upstream backend.
+it: the S3 handlers or the admin API. Gateways that share a PostgreSQL
+index also drop an entry when another gateway changes the bucket (the
+backend's ``watch_buckets``, fed by NOTIFY); the TTL is a last resort.
 """
 
 from __future__ import annotations
@@ -194,6 +195,15 @@ class AccessCache:
     def invalidate(self, bucket: str) -> None:
         self._generation += 1
         self._entries.pop(bucket, None)
+
+    def forget(self, bucket: str | None) -> None:
+        """A change made elsewhere (another gateway on a shared index):
+        one bucket's entry, or every entry for None."""
+        if bucket is not None:
+            self.invalidate(bucket)
+        else:
+            self._generation += 1
+            self._entries.clear()
 
 
 class AccessTrackingStorage(storage_base.StorageWrapper):

@@ -137,6 +137,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         self._listener: threading.Thread | None = None
         self._listening = threading.Event()
         self._stopping = threading.Event()
+        self._watchers: list[Callable[[str | None], None]] = []
 
     def __repr__(self) -> str:
         return f"<PgUpstreamStorage {self._blobs!r} index=postgresql>"
@@ -461,6 +462,26 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
 
     # --- one namespace: cache invalidation ---------------------------------------
 
+    def watch_buckets(self, callback: Callable[[str | None], None]) -> None:
+        """Call ``callback(bucket)`` on the event loop whenever another
+        gateway changes a bucket's row or documents, ``callback(None)`` when
+        changes may have been missed (the listener reconnected): for caches
+        kept above the storage (the gateway's compiled access documents)."""
+        self._watchers.append(callback)
+
+    def _tell_watchers(self, bucket: str | None) -> None:
+        if self._loop is None or self._loop.is_closed():
+            return
+        for callback in self._watchers:
+            try:
+                self._loop.call_soon_threadsafe(callback, bucket)
+            except RuntimeError:  # the loop closed meanwhile
+                return
+
+    def _changed(self, bucket: str) -> None:
+        self._after_commit({bucket})
+        self._tell_watchers(bucket)
+
     def _forget_all(self) -> None:
         with self._buckets_lock:
             self._buckets_gen += 1
@@ -468,6 +489,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             self._buckets.clear()
             self._bucket_docs.clear()
             self._rows.clear()
+        self._tell_watchers(None)
 
     def _listen(self) -> None:
         """Apply every other gateway's bucket changes to the caches; while
@@ -481,7 +503,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
                     self._listening.set()
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=1.0):
-                            self._after_commit({note.payload})
+                            self._changed(note.payload)
                         # A silent peer is found here, not at the next NOTIFY.
                         conn.execute("SELECT 1")
             except Exception as exc:  # noqa: BLE001 - reconnect below

@@ -1,0 +1,263 @@
+#    Copyright 2026 Genesis Corporation.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""Three real gateway processes over one Ceph RGW bucket and one PostgreSQL
+database (``--blob-store s3 --index postgresql://…``), driven by boto3:
+one namespace, whichever gateway a request reaches; one of them killed
+with SIGKILL mid-upload while the others keep serving. Skipped without an
+RGW or a PostgreSQL (tests/rgw.py, tests/pg.py).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import threading
+import time
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from exordos_paas_s3.tests import pg, rgw
+from exordos_paas_s3.tests.functional.conftest import new_gateway
+
+pytestmark = pytest.mark.functional
+
+MIB = 1 << 20
+
+
+def _client(gw):
+    return boto3.client(
+        "s3",
+        endpoint_url=gw.endpoint,
+        aws_access_key_id=gw.access_key,
+        aws_secret_access_key=gw.secret_key,
+        region_name=gw.region,
+        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+    )
+
+
+@pytest.fixture
+def cluster(tmp_path, monkeypatch, request):
+    upstream = rgw.new_bucket("cluster")
+    request.addfinalizer(pg.database_for(str(tmp_path)))
+    url = pg.url_for(str(tmp_path))
+    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_ACCESS_KEY", upstream.access_key)
+    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_SECRET_KEY", upstream.secret_key)
+    args = (
+        "--blob-store",
+        "s3",
+        "--upstream-endpoint",
+        upstream.endpoint,
+        "--upstream-bucket",
+        upstream.bucket,
+        "--upstream-region",
+        upstream.region,
+        "--upstream-multipart-threshold-mib",
+        "5",
+        "--upstream-part-size-mib",
+        "5",
+        "--index",
+        url,
+    )
+    gws = []
+    for name in "abc":
+        gw = new_gateway(str(tmp_path / name), *args)
+        if gws:  # one root identity for the whole cluster, as the driver gives
+            gw.access_key, gw.secret_key = gws[0].access_key, gws[0].secret_key
+        gw.start()
+        gws.append(gw)
+    yield gws
+    for gw in gws:
+        if gw.proc is not None:
+            assert gw.stop() == 0, gw.log()
+        assert upstream.secret_key not in gw.log()
+
+
+def test_one_namespace_across_three_gateways(cluster):
+    a, b, c = cluster
+    sa, sb, sc = (_client(gw) for gw in cluster)
+    sa.create_bucket(Bucket="shared")
+    # PUT through A, GET through B (no wait: read-after-write across nodes).
+    sa.put_object(Bucket="shared", Key="dir/k", Body=b"from a")
+    assert sb.get_object(Bucket="shared", Key="dir/k")["Body"].read() == b"from a"
+    # Overwrite through C: A and B serve the new bytes on their next request.
+    sc.put_object(Bucket="shared", Key="dir/k", Body=b"from c")
+    for s3 in (sa, sb):
+        assert s3.get_object(Bucket="shared", Key="dir/k")["Body"].read() == b"from c"
+    # List through A sees what B and C wrote, in S3's order.
+    sb.put_object(Bucket="shared", Key="dir/j", Body=b"b")
+    sc.put_object(Bucket="shared", Key="top", Body=b"c")
+    listed = sa.list_objects_v2(Bucket="shared", Delimiter="/")
+    assert [o["Key"] for o in listed.get("Contents", [])] == ["top"]
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["dir/"]
+    listed = sa.list_objects_v2(Bucket="shared", Prefix="dir/")
+    assert [o["Key"] for o in listed["Contents"]] == ["dir/j", "dir/k"]
+    # A delete through B is a 404 at C.
+    sb.delete_object(Bucket="shared", Key="top")
+    with pytest.raises(ClientError) as exc:
+        sc.head_object(Bucket="shared", Key="top")
+    assert exc.value.response["Error"]["Code"] == "404"
+
+
+def test_bucket_policy_set_through_a_applies_at_b_within_the_bound(cluster):
+    a, b, _c = cluster
+    sa = _client(a)
+    sa.create_bucket(Bucket="pub")
+    sa.put_object(Bucket="pub", Key="doc", Body=b"public soon")
+    anonymous = f"{b.endpoint}/pub/doc"
+    assert requests.get(anonymous, timeout=5).status_code == 403  # B caches this
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::pub/*",
+            }
+        ],
+    }
+    sa.put_bucket_policy(Bucket="pub", Policy=json.dumps(policy))
+    done = time.monotonic()
+    while requests.get(anonymous, timeout=5).status_code != 200:
+        # The stated bound is NOTIFY delivery (milliseconds); 1 s is slack.
+        assert time.monotonic() - done < 1.0, "B served a stale policy"
+        time.sleep(0.005)
+    sa.delete_bucket_policy(Bucket="pub")
+    done = time.monotonic()
+    while requests.get(anonymous, timeout=5).status_code != 403:
+        assert time.monotonic() - done < 1.0, "B served a stale policy"
+        time.sleep(0.005)
+
+
+def test_conditional_creates_race_across_gateways_exactly_one_wins(cluster):
+    clients = [_client(gw) for gw in cluster]
+    clients[0].create_bucket(Bucket="race")
+
+    def create(i: int) -> str:
+        try:
+            clients[i % 3].put_object(
+                Bucket="race", Key="once", Body=b"w%d" % i, IfNoneMatch="*"
+            )
+            return "won"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(create, range(12)))
+    assert results.count("won") == 1, results
+    assert set(results) <= {"won", "PreconditionFailed", "ConditionalRequestConflict"}
+    winner = clients[1].get_object(Bucket="race", Key="once")["Body"].read()
+    for s3 in clients:
+        assert s3.get_object(Bucket="race", Key="once")["Body"].read() == winner
+
+
+def test_kill_9_of_a_gateway_mid_upload_the_others_keep_serving(cluster):
+    a, b, c = cluster
+    sa, sb, sc = (_client(gw) for gw in cluster)
+    sa.create_bucket(Bucket="crash")
+    sa.put_object(Bucket="crash", Key="big", Body=b"old version")
+    # A multipart upload begun through C, one part in.
+    part1 = os.urandom(5 * MIB)
+    up = sc.create_multipart_upload(Bucket="crash", Key="multi")
+    etag1 = sc.upload_part(
+        Bucket="crash", Key="multi", UploadId=up["UploadId"], PartNumber=1, Body=part1
+    )["ETag"]
+    acknowledged: dict[str, bytes] = {}
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def keep_writing(s3, prefix: str) -> None:
+        n = 0
+        try:
+            while not stop.is_set():
+                key, body = f"{prefix}-{n}", os.urandom(1024)
+                s3.put_object(Bucket="crash", Key=key, Body=body)
+                acknowledged[key] = body
+                n += 1
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            failures.append(exc)
+
+    writers = [
+        threading.Thread(target=keep_writing, args=(s3, p))
+        for s3, p in ((sa, "a"), (sb, "b"))
+    ]
+    for t in writers:
+        t.start()
+    try:
+        # A 64 MiB PUT through C (presigned: the body streams as it is
+        # made), C killed with SIGKILL after 8 MiB of it.
+        url = sc.generate_presigned_url(
+            "put_object", Params={"Bucket": "crash", "Key": "big"}, ExpiresIn=300
+        )
+
+        class Body:
+            """64 MiB read in 1 MiB pieces; C dies when the 9th is asked for."""
+
+            sent = 0
+
+            def __len__(self) -> int:
+                return 64 * MIB
+
+            def read(self, size: int = -1) -> bytes:
+                if self.sent >= 8 * MIB and c.proc is not None:
+                    c.kill()
+                if self.sent >= 64 * MIB:
+                    return b""
+                self.sent += MIB
+                return os.urandom(MIB)
+
+        with pytest.raises(requests.RequestException):
+            requests.put(url, data=Body(), timeout=30)
+        assert c.proc is None  # killed mid-body
+        time.sleep(0.5)  # the others keep serving meanwhile
+    finally:
+        stop.set()
+        for t in writers:
+            t.join()
+    assert not failures, failures
+    assert len(acknowledged) > 10
+    # The killed PUT never became the object; every acknowledged write is
+    # there, on both survivors.
+    assert sb.get_object(Bucket="crash", Key="big")["Body"].read() == b"old version"
+    for key, value in acknowledged.items():
+        assert sa.get_object(Bucket="crash", Key=key)["Body"].read() == value
+    listed = sb.list_objects_v2(Bucket="crash", MaxKeys=1000)["Contents"]
+    assert len(listed) == len(acknowledged) + 1
+    # The upload C began goes on through A and completes through B.
+    part2 = b"tail"
+    etag2 = sa.upload_part(
+        Bucket="crash", Key="multi", UploadId=up["UploadId"], PartNumber=2, Body=part2
+    )["ETag"]
+    sb.complete_multipart_upload(
+        Bucket="crash",
+        Key="multi",
+        UploadId=up["UploadId"],
+        MultipartUpload={
+            "Parts": [
+                {"PartNumber": 1, "ETag": etag1},
+                {"PartNumber": 2, "ETag": etag2},
+            ]
+        },
+    )
+    assert sa.get_object(Bucket="crash", Key="multi")["Body"].read() == part1 + part2
+    # C comes back on the same index and serves the same namespace.
+    c.start()
+    assert _client(c).get_object(Bucket="crash", Key="big")["Body"].read() == (
+        b"old version"
+    )
