@@ -94,9 +94,7 @@ def test_local_blob_store_with_postgresql_index_is_refused():
     # The bytes would stay on one node's disk: a shared index cannot serve them.
     with pytest.raises(layout.LayoutError) as exc:
         layout.parse(index="postgresql://gw:pw-123@db/s3")
-    assert "--blob-store local keeps object bytes on this node's disk" in str(
-        exc.value
-    )
+    assert "--blob-store local keeps object bytes on this node's disk" in str(exc.value)
     assert "pw-123" not in str(exc.value)
 
 
