@@ -22,9 +22,12 @@ one skip and say so.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+import socket
+import threading
 from collections.abc import Callable
 from urllib import parse as urlparse
 
@@ -79,3 +82,81 @@ def database_for(seed: str) -> Callable[[], None]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return drop
+
+
+class Relay:
+    """A TCP relay to PostgreSQL that the test can cut: closing it drops
+    every connection and refuses new ones, as a lost database server does."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._target = (host, port)
+        self._server = socket.socket()
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._socks: list[socket.socket] = []
+        self._open = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if not self._open:
+            self._server = socket.socket()
+            self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._server.bind(("127.0.0.1", self.port))
+        self._server.listen(64)
+        self._open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            with self._lock:
+                if not self._open:  # cut meanwhile
+                    client.close()
+                    upstream.close()
+                    return
+                self._socks += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pipe, args=(src, dst), daemon=True
+                ).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self._lock:
+            self._open = False
+            self._server.close()
+            for s in self._socks:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self._socks.clear()
+
+
+def through(relay: Relay, url: str) -> str:
+    """``url`` with its host and port replaced by the relay's."""
+    parts = urlparse.urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    return urlparse.urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{relay.port}"))
+
+
+def relay() -> Relay:
+    """A started relay to the test server (see ``Relay``)."""
+    parts = urlparse.urlsplit(server())
+    found = Relay(parts.hostname or "127.0.0.1", parts.port or 5432)
+    found.start()
+    return found

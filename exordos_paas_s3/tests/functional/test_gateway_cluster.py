@@ -51,14 +51,8 @@ def _client(gw):
     )
 
 
-@pytest.fixture
-def cluster(tmp_path, monkeypatch, request):
-    upstream = rgw.new_bucket("cluster")
-    request.addfinalizer(pg.database_for(str(tmp_path)))
-    url = pg.url_for(str(tmp_path))
-    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_ACCESS_KEY", upstream.access_key)
-    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_SECRET_KEY", upstream.secret_key)
-    args = (
+def _args(upstream, url: str) -> tuple[str, ...]:
+    return (
         "--blob-store",
         "s3",
         "--upstream-endpoint",
@@ -74,6 +68,20 @@ def cluster(tmp_path, monkeypatch, request):
         "--index",
         url,
     )
+
+
+@pytest.fixture
+def upstream(tmp_path, monkeypatch, request):
+    found = rgw.new_bucket("cluster")
+    request.addfinalizer(pg.database_for(str(tmp_path)))
+    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_ACCESS_KEY", found.access_key)
+    monkeypatch.setenv("EXORDOS_S3_UPSTREAM_SECRET_KEY", found.secret_key)
+    return found
+
+
+@pytest.fixture
+def cluster(tmp_path, upstream):
+    args = _args(upstream, pg.url_for(str(tmp_path)))
     gws = []
     for name in "abc":
         gw = new_gateway(str(tmp_path / name), *args)
@@ -261,3 +269,48 @@ def test_kill_9_of_a_gateway_mid_upload_the_others_keep_serving(cluster):
     assert _client(c).get_object(Bucket="crash", Key="big")["Body"].read() == (
         b"old version"
     )
+
+
+def test_index_unreachable_is_503_with_retry_after_and_not_ready(tmp_path, upstream):
+    relay = pg.relay()
+    gw = new_gateway(
+        str(tmp_path / "gw"),
+        *_args(upstream, pg.through(relay, pg.url_for(str(tmp_path)))),
+    )
+    gw.start()
+    try:
+        s3 = _client(gw)
+        s3.create_bucket(Bucket="outage")
+        s3.put_object(Bucket="outage", Key="k", Body=b"v")
+        assert requests.get(f"{gw.endpoint}/health?ready", timeout=5).status_code == 200
+        relay.cut()
+        started = time.monotonic()
+        for call in (
+            lambda: s3.get_object(Bucket="outage", Key="k"),
+            lambda: s3.put_object(Bucket="outage", Key="k2", Body=b"v2"),
+            lambda: s3.list_objects_v2(Bucket="outage"),
+        ):
+            with pytest.raises(ClientError) as exc:
+                call()
+            error = exc.value.response
+            assert error["ResponseMetadata"]["HTTPStatusCode"] == 503
+            assert error["Error"]["Code"] == "ServiceUnavailable"
+            assert error["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
+        assert time.monotonic() - started < 30  # answers, never a hang
+        # Alive, but not ready: a balancer sends the traffic elsewhere.
+        assert requests.get(f"{gw.endpoint}/health", timeout=15).status_code == 200
+        ready = requests.get(f"{gw.endpoint}/health?ready", timeout=15)
+        assert ready.status_code == 503
+        assert "index (PostgreSQL) is unavailable" in ready.json()["reason"]
+        relay.start()
+        deadline = time.monotonic() + 15
+        while (
+            requests.get(f"{gw.endpoint}/health?ready", timeout=15).status_code != 200
+        ):
+            assert time.monotonic() < deadline, gw.log()
+            time.sleep(0.2)
+        assert s3.get_object(Bucket="outage", Key="k")["Body"].read() == b"v"
+        assert "Traceback" not in gw.log()
+    finally:
+        assert gw.stop() == 0, gw.log()
+        relay.cut()

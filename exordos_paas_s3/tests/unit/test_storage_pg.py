@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import threading
 import time
 
 import psycopg
@@ -263,78 +261,9 @@ def test_try_lock_is_held_by_one_holder_at_a_time(tmp_path, index_url):
     asyncio.run(t())
 
 
-class _Proxy:
-    """A TCP relay to PostgreSQL that the test can cut: closing it drops
-    every connection and refuses new ones, as a lost database server does."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._target = (host, port)
-        self._server = socket.socket()
-        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
-        self._socks: list[socket.socket] = []
-        self._open = False
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        if not self._open:
-            self._server = socket.socket()
-            self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._server.bind(("127.0.0.1", self.port))
-        self._server.listen(64)
-        self._open = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self._target)
-            with self._lock:
-                if not self._open:  # cut meanwhile
-                    client.close()
-                    upstream.close()
-                    return
-                self._socks += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(
-                    target=self._pipe, args=(src, dst), daemon=True
-                ).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        with self._lock:
-            self._open = False
-            self._server.close()
-            for s in self._socks:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            self._socks.clear()
-
-
 def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index_url):
-    from urllib import parse as urlparse
-
-    parts = urlparse.urlsplit(index_url)
-    proxy = _Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    proxy.start()
-    via_proxy = urlparse.urlunsplit(
-        parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}")
-    )
+    relay = pg.relay()
+    via_proxy = pg.through(relay, index_url)
 
     async def t():
         st = _storage(tmp_path, via_proxy)
@@ -343,7 +272,7 @@ def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index
             await st.create_bucket("outage", "owner-1", "us-east-1")
             await _put(st, "outage", "k", b"before")
             await st.check_index()
-            proxy.cut()
+            relay.cut()
             for op in (
                 lambda: st.check_index(),
                 lambda: _put(st, "outage", "k2", b"during"),
@@ -357,7 +286,7 @@ def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index
                 assert exc.value.status == 503
                 assert exc.value.headers.get("retry-after") == "1"
                 assert time.monotonic() - started < 15  # no hang
-            proxy.start()
+            relay.start()
             deadline = time.monotonic() + 15
             while True:
                 try:
@@ -371,6 +300,6 @@ def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index
             assert await _read(st, "outage", "k2") == b"after"
         finally:
             await st.close()
-            proxy.cut()
+            relay.cut()
 
     asyncio.run(t())
