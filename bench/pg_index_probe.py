@@ -19,7 +19,9 @@ signed requests are replayed through the S3 app (bench/app_probe.py's
 method): no HTTP server, no sockets on the client side. Reported per layout:
 
 - PostgreSQL round trips per GET (bucket documents cached) and per PUT,
-  counted by the pool's connection class (every statement is one);
+  counted on the wire: the index is reached through a relay
+  (tests/pg.Relay) that counts each time a client sends after the server
+  answered it (the listener's heartbeat, one a second, is in the figure);
 - gateway CPU per 4 KiB GET and PUT (``time.process_time`` of this process,
   every thread: the loop, the index workers, the upstream client). The
   PostgreSQL server's own CPU is not in the figure.
@@ -42,11 +44,10 @@ from bench import app_probe
 from exordos_paas_s3 import constants
 from exordos_paas_s3.cmd import gateway
 from exordos_paas_s3.gateway import config as gateway_config
-from exordos_paas_s3.gateway.storage import upstream_pg
 from exordos_paas_s3.tests import pg, rgw
 
 
-async def _measure(label, extra_args, args):
+async def _measure(label, extra_args, args, relay=None):
     conf = cfg.ConfigOpts()
     gateway_config.register(conf)
     with tempfile.TemporaryDirectory(prefix="pg-probe-") as data_dir:
@@ -72,13 +73,13 @@ async def _measure(label, extra_args, args):
                 best_cpu = None
                 trips = 0
                 for _ in range(args.rounds):
-                    before = upstream_pg.CountingConnection.round_trips
+                    before = relay.flights if relay else 0
                     t = time.process_time()
                     for _ in range(args.requests):
                         status, _ = await app_probe.call(app, scope, data)
                         assert status == 200, (name, status)
                     cpu = (time.process_time() - t) / args.requests * 1e6
-                    trips = upstream_pg.CountingConnection.round_trips - before
+                    trips = (relay.flights if relay else 0) - before
                     best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
                 results[name] = (best_cpu, trips / args.requests)
             for name, (cpu, trips) in results.items():
@@ -109,12 +110,20 @@ async def probe(args):
     await _measure("s3+sqlite", s3_args, args)
     seed = "bench-%d" % os.getpid()
     drop = pg.database_for(seed)
+    relay = pg.relay()
     try:
         # A fresh upstream bucket: an index is bound to one blob store.
         second = rgw.new_bucket("bench")
         s3_args[s3_args.index(upstream.bucket)] = second.bucket
-        await _measure("s3+postgresql", [*s3_args, "--index", pg.url_for(seed)], args)
+        # CPU without the relay (its threads would count), round trips with.
+        url = pg.url_for(seed)
+        await _measure("s3+postgresql", [*s3_args, "--index", url], args)
+        drop()  # a fresh index for the second pass
+        drop = pg.database_for(seed)
+        url = pg.through(relay, url)
+        await _measure("(via relay)", [*s3_args, "--index", url], args, relay)
     finally:
+        relay.cut()
         drop()
 
 

@@ -86,23 +86,25 @@ def database_for(seed: str) -> Callable[[], None]:
 
 class Relay:
     """A TCP relay to PostgreSQL that the test can cut: closing it drops
-    every connection and refuses new ones, as a lost database server does."""
+    every connection and refuses new ones, as a lost database server does.
+    It also counts round trips: ``flights`` grows each time a client sends
+    after the server last answered it."""
 
     def __init__(self, host: str, port: int) -> None:
         self._target = (host, port)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
         self._server = socket.socket()
-        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
         self._socks: list[socket.socket] = []
         self._open = False
         self._lock = threading.Lock()
+        self.flights = 0
 
     def start(self) -> None:
-        if not self._open:
-            self._server = socket.socket()
-            self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._server.bind(("127.0.0.1", self.port))
+        self._server = socket.socket()
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", self.port))
         self._server.listen(64)
         self._open = True
         threading.Thread(target=self._accept, daemon=True).start()
@@ -120,15 +122,20 @@ class Relay:
                     upstream.close()
                     return
                 self._socks += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
+            turn = {"client": True}
+            for src, dst, ask in ((client, upstream, True), (upstream, client, False)):
                 threading.Thread(
-                    target=self._pipe, args=(src, dst), daemon=True
+                    target=self._pipe, args=(src, dst, ask, turn), daemon=True
                 ).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(
+        self, src: socket.socket, dst: socket.socket, ask: bool, turn: dict
+    ) -> None:
         try:
             while data := src.recv(65536):
+                if ask and turn["client"]:
+                    self.flights += 1
+                turn["client"] = not ask
                 dst.sendall(data)
         except OSError:
             pass

@@ -223,10 +223,17 @@ def translate(sql: str) -> tuple[str, bool]:
 
 
 class _Inserted:
-    """What ``execute`` answers for an insert into versions."""
+    """What ``execute`` answers for an insert into versions: the row id is
+    fetched only when asked for (in pipeline mode, a wait for the server)."""
 
-    def __init__(self, rowid: int) -> None:
-        self.lastrowid = rowid
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def lastrowid(self) -> int:
+        row = self._cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
     def fetchone(self) -> None:
         return None
@@ -246,24 +253,17 @@ class Conn:
         self.raw = conn
         self._write = write
         self._locked: set[tuple[str, str]] = set()
-        self.statements = 0  # round trips of this transaction (for the bench)
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any:
         text, returning = translate(sql)
-        self.statements += 1
         cursor = self.raw.execute(text, params)  # type: ignore[call-overload]
-        if returning:
-            row = cursor.fetchone()
-            assert row is not None
-            return _Inserted(row[0])
-        return cursor
+        return _Inserted(cursor) if returning else cursor
 
     def lock_key(self, bucket: str, key: str) -> None:
         """Writers of one key take turns until their transactions end
         (readers never wait)."""
         if not self._write or (bucket, key) in self._locked:
             return
-        self.statements += 1
         self.raw.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             key_lock_id(bucket, key),

@@ -83,17 +83,6 @@ _ROW_LATEST = _ROW + "is_latest = 1"
 _ROW_VERSION = _ROW + "version_id = %s"
 
 
-class CountingConnection(psycopg.Connection):
-    """Counts statements sent (each is one round trip): the bench reads
-    ``round_trips`` to report what a GET or a PUT costs the index."""
-
-    round_trips = 0
-
-    def execute(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        CountingConnection.round_trips += 1
-        return super().execute(*args, **kwargs)
-
-
 class OutcomeUnknown(errors.ServiceUnavailable):  # type: ignore[misc, valid-type]
     """The connection died during COMMIT: the write may have happened."""
 
@@ -152,7 +141,6 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         )
         self._pg = psycopg_pool.ConnectionPool(
             self._url,
-            connection_class=CountingConnection,
             kwargs=self._connect_args(),
             min_size=1,
             max_size=self._pool_size,
@@ -287,28 +275,41 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         raise errors.SlowDown(headers={"retry-after": RETRY_AFTER})
 
     def _job_once(self, job: Callable[[local._Tx], T]) -> tuple[T, local._Tx]:
+        """One attempt of a write job in its own transaction. Pipeline mode:
+        a statement whose result the job does not read (BEGIN, the key lock,
+        the writes, NOTIFY, COMMIT) travels with the next one that it does,
+        so a PUT costs three round trips (the bucket row, the key's latest
+        row, the commit), not one per statement."""
         with self._connection() as raw:
             tx = local._Tx(pg_index.Conn(raw, write=True))  # type: ignore[arg-type]
-            raw.execute("BEGIN")
+            committing = False
             try:
-                value = job(tx)
-                if tx.moves:
-                    raise AssertionError("an upstream job placed a local file")
-                for bucket in sorted(tx.buckets):
-                    raw.execute("SELECT pg_notify(%s, %s)", (pg_index.CHANNEL, bucket))
-            except BaseException:
-                if raw.info.transaction_status != pq.TransactionStatus.UNKNOWN:
-                    raw.execute("ROLLBACK")
-                raise
-            try:
-                raw.execute("COMMIT")
+                with raw.pipeline():
+                    raw.execute("BEGIN")
+                    value = job(tx)
+                    if tx.moves:
+                        raise AssertionError("an upstream job placed a local file")
+                    for bucket in sorted(tx.buckets):
+                        raw.execute(
+                            "SELECT pg_notify(%s, %s)", (pg_index.CHANNEL, bucket)
+                        )
+                    committing = True
+                    raw.execute("COMMIT")
             except psycopg.OperationalError as exc:
+                if not committing or isinstance(exc, _RACES):
+                    raise
                 LOG.error("index commit outcome unknown: %s", _reason(exc))
                 raise OutcomeUnknown(
                     "The index connection was lost during the commit; the write "
                     "may or may not have happened.",
                     headers={"retry-after": RETRY_AFTER},
                 ) from None
+            finally:
+                if raw.info.transaction_status in (
+                    pq.TransactionStatus.INTRANS,
+                    pq.TransactionStatus.INERROR,
+                ):
+                    raw.execute("ROLLBACK")
         # This gateway's caches now; the others' when the NOTIFY arrives.
         self._after_commit(tx.buckets)
         return value, tx
@@ -354,13 +355,18 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
     def _in_read_tx(self, fn: Callable[[Any], T]) -> T:
         def once() -> T:
             with self._connection() as raw:
-                raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 try:
-                    return fn(pg_index.Conn(raw, write=False))
-                finally:
-                    if raw.info.transaction_status == pq.TransactionStatus.INTRANS:
+                    # BEGIN and COMMIT travel with the statements around them.
+                    with raw.pipeline():
+                        raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        value = fn(pg_index.Conn(raw, write=False))
                         raw.execute("COMMIT")
-                    elif raw.info.transaction_status == pq.TransactionStatus.INERROR:
+                    return value
+                finally:
+                    if raw.info.transaction_status in (
+                        pq.TransactionStatus.INTRANS,
+                        pq.TransactionStatus.INERROR,
+                    ):
                         raw.execute("ROLLBACK")
 
         return self._with_retry(once)
