@@ -150,7 +150,27 @@ CREATE TRIGGER bucket_usage_resize AFTER UPDATE OF size, is_delete_marker
 """,
     ),
 ]
+MIGRATIONS.append(
+    (
+        2,
+        """
+-- Blobs a commit made obsolete, until the gateway that retired them has
+-- deleted them (after its grace, after its readers' leases): the orphan GC
+-- of any gateway counts them as named, so it never deletes a blob a read on
+-- another gateway still streams. Rows of a gateway that died expire
+-- (``RETIRING_HORIZON``).
+CREATE TABLE retiring_blobs (
+    blob_id TEXT COLLATE "C" PRIMARY KEY,
+    since DOUBLE PRECISION NOT NULL
+);
+""",
+    )
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+# Seconds after which a retiring row no longer protects its blob (its
+# gateway died before deleting it; a read longer than this on another
+# gateway may lose its blob to the GC).
+RETIRING_HORIZON = 6 * 3600.0
 
 
 class SchemaError(Exception):

@@ -33,7 +33,7 @@ run:
   rows and documents are cached, and every commit that changes them sends a
   NOTIFY (in its transaction) that each gateway's listener applies; while
   the listener is not connected nothing is cached. See
-  docs/decisions/0012-postgresql-index.md for the measured bound.
+  docs/decisions/0014-postgresql-index.md for the measured bound.
 - PostgreSQL unreachable: 503 ServiceUnavailable with Retry-After, never a
   500 or a hang (connect and statement timeouts). A commit whose outcome
   is unknown (the connection died during COMMIT) keeps its blob: it may be
@@ -44,12 +44,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import psycopg
@@ -81,6 +82,10 @@ _RACES = (
 _ROW = f"SELECT {idx.VERSION_COLS} FROM versions WHERE bucket = %s AND key = %s AND "
 _ROW_LATEST = _ROW + "is_latest = 1"
 _ROW_VERSION = _ROW + "version_id = %s"
+
+
+def _blob_ids(files: list[str]) -> list[str]:
+    return [b for file in files for b in file.split(upstream.SEPARATOR)]
 
 
 class OutcomeUnknown(errors.ServiceUnavailable):  # type: ignore[misc, valid-type]
@@ -209,6 +214,8 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             handle.cancel()
             self._forget(files)
         self._timers.clear()
+        if self._deleting:  # they clear their retiring rows: pool still open
+            await asyncio.gather(*self._deleting, return_exceptions=True)
         if self._listener is not None:
             await self._run(self._listener.join)
             self._listener = None
@@ -216,8 +223,6 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             await self._run(self._pg.close)
             self._pg = None
         await local.LocalStorage.close(self)
-        if self._deleting:
-            await asyncio.gather(*self._deleting, return_exceptions=True)
         await self._blobs.close()
 
     async def check_index(self) -> None:
@@ -289,6 +294,12 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
                     value = job(tx)
                     if tx.moves:
                         raise AssertionError("an upstream job placed a local file")
+                    if tx.retired:
+                        raw.execute(
+                            "INSERT INTO retiring_blobs (blob_id, since) "
+                            "SELECT unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
+                            (_blob_ids(tx.retired), time.time()),
+                        )
                     for bucket in sorted(tx.buckets):
                         raw.execute(
                             "SELECT pg_notify(%s, %s)", (pg_index.CHANNEL, bucket)
@@ -349,6 +360,64 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         except BaseException:
             self._forget([blob_id])
             raise
+
+    # --- what the orphan GC asks of the index (blob_gc) ---------------------------
+
+    async def _delete_blob(self, blob_id: str) -> None:
+        try:
+            await self._blobs.delete(blob_id)
+        except Exception as exc:  # noqa: BLE001 - an orphan for the GC pass
+            LOG.warning("blob %s left as an orphan: %s", blob_id, exc)
+            return
+
+        def settled() -> None:
+            with self._connection() as conn:
+                conn.execute(
+                    "DELETE FROM retiring_blobs WHERE blob_id = %s", (blob_id,)
+                )
+
+        try:
+            await self._run(self._with_retry, settled)
+        except Exception as exc:  # noqa: BLE001 - the row expires by itself
+            LOG.info("retiring row of blob %s left to expire: %s", blob_id, exc)
+
+    @contextlib.asynccontextmanager
+    async def gc_turn(self) -> AsyncIterator[bool]:
+        """One GC pass at a time across every gateway of the index: a
+        session advisory lock, released when the pass ends or the gateway
+        dies. The holder also drops retiring rows past the horizon."""
+        lease = await self._run(self.try_lock, "exordos-s3-blob-gc")
+        if lease is None:
+            yield False
+            return
+        try:
+            await self._run(lease.expire_retiring)
+            yield True
+        finally:
+            await self._run(lease.release)
+
+    async def referenced_blobs(self) -> set[str]:
+        """Every blob id a row names, and those another gateway retired and
+        has not deleted yet (a read there may still stream them), in one
+        snapshot."""
+
+        def query(conn: Any) -> set[str]:
+            found: set[str] = set()
+            for (file,) in conn.execute(
+                "SELECT file FROM versions WHERE file IS NOT NULL "
+                "UNION ALL SELECT file FROM parts "
+                "UNION ALL SELECT blob_id FROM retiring_blobs WHERE since > ?",
+                (time.time() - pg_index.RETIRING_HORIZON,),
+            ):
+                found.update(file.split(upstream.SEPARATOR))
+            return found
+
+        return await self._read(query)
+
+    async def retiring_blobs(self) -> set[str]:
+        """Blobs this gateway made obsolete and will delete itself."""
+        mine = {b for files in self._timers.values() for b in _blob_ids(files)}
+        return mine | self._deferred | set(self._leases)
 
     # --- the read side -----------------------------------------------------------
 
@@ -552,6 +621,12 @@ class Lease:
         except psycopg.Error:
             return False
         return True
+
+    def expire_retiring(self) -> None:
+        self._conn.execute(
+            "DELETE FROM retiring_blobs WHERE since < %s",
+            (time.time() - pg_index.RETIRING_HORIZON,),
+        )
 
     def release(self) -> None:
         self._conn.close()

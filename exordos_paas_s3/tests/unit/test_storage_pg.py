@@ -31,7 +31,14 @@ import psycopg
 import pytest
 
 from exordos_paas_s3.gateway import errors
-from exordos_paas_s3.gateway.storage import base, pg_index, s3_blobs, upstream_pg
+from exordos_paas_s3.gateway.storage import (
+    base,
+    blob_gc,
+    blobs,
+    pg_index,
+    s3_blobs,
+    upstream_pg,
+)
 from exordos_paas_s3.tests import pg, rgw
 
 MIB = 1 << 20
@@ -44,8 +51,10 @@ def index_url(request, tmp_path):
     return pg.url_for(str(tmp_path))
 
 
-def _storage(tmp_path, url: str, n: int = 0) -> upstream_pg.PgUpstreamStorage:
-    bucket = rgw.shared_bucket("pgidx")
+def _storage(
+    tmp_path, url: str, n: int = 0, bucket=None
+) -> upstream_pg.PgUpstreamStorage:
+    bucket = bucket or rgw.shared_bucket("pgidx")
     blob_store = s3_blobs.S3BlobStore(
         bucket, multipart_threshold=5 * MIB, part_size=5 * MIB
     )
@@ -69,8 +78,8 @@ async def _read(st, bucket, key, **kw) -> bytes:
 
 
 @contextlib.asynccontextmanager
-async def _gateways(tmp_path, url: str, n: int):
-    stores = [_storage(tmp_path, url, i) for i in range(n)]
+async def _gateways(tmp_path, url: str, n: int, bucket=None):
+    stores = [_storage(tmp_path, url, i, bucket) for i in range(n)]
     for st in stores:
         await st.start()
     try:
@@ -220,7 +229,7 @@ def test_migrations_are_versioned_and_a_newer_schema_is_refused(tmp_path, index_
             pass  # two starts: the migrations apply once
         with psycopg.connect(index_url, autocommit=True) as conn:
             rows = conn.execute("SELECT version FROM schema_version").fetchall()
-            assert rows == [(pg_index.SCHEMA_VERSION,)]
+            assert rows == [(number,) for number, _sql in pg_index.MIGRATIONS]
             conn.execute("INSERT INTO schema_version (version) VALUES (999)")
         st = _storage(tmp_path, index_url)
         with pytest.raises(pg_index.SchemaError, match="newer than this gateway"):
@@ -301,5 +310,43 @@ def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index
         finally:
             await st.close()
             relay.cut()
+
+    asyncio.run(t())
+
+
+def test_gc_on_one_gateway_spares_blobs_another_retired_and_takes_turns(
+    tmp_path, index_url
+):
+    """The orphan GC of gateway B never deletes a blob gateway A made
+    obsolete and still holds (its grace, its readers' leases), only true
+    orphans; one pass at a time across the gateways."""
+
+    async def t():
+        # An upstream bucket of its own: every blob in it is this test's.
+        upstream = rgw.new_bucket("pgidx-gc")
+        async with _gateways(tmp_path, index_url, 2, upstream) as (a, b):
+            await a.create_bucket("gc", "owner-1", "us-east-1")
+            await _put(a, "gc", "k", b"old")
+            old_blob = (await a.referenced_blobs()) - set()
+            reader = await a.open_object("gc", "k")  # a lease on A
+            await _put(a, "gc", "k", b"new")  # "old" is retiring on A
+            orphan = blobs.new_blob_id()  # a crash between upload and commit
+
+            async def one(data: bytes):
+                yield data
+
+            await b.blob_store.put(orphan, one(b"lost"), 4)
+            async with a.gc_turn() as mine:
+                assert mine
+                assert (await blob_gc.collect(b, grace=-3600.0)).running
+            report = await blob_gc.collect(b, grace=-3600.0)
+            assert report.deleted == 1 and report.deleted_bytes == 4
+            # The retired blob is still whole for the read A leased.
+            assert b"".join([c async for c in reader.stream()]) == b"old"
+            assert await _read(b, "gc", "k") == b"new"
+            listed = set()
+            async for page in b.blob_store.list_blobs():
+                listed.update(item.blob_id for item in page)
+            assert orphan not in listed and old_blob <= listed
 
     asyncio.run(t())
