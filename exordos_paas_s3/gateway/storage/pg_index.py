@@ -154,23 +154,32 @@ MIGRATIONS.append(
     (
         2,
         """
+-- The gateways serving this index, each with its heartbeat (the database's
+-- clock): a row not refreshed for LIVE_FOR is a gateway that died.
+CREATE TABLE gateways (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    seen TIMESTAMPTZ NOT NULL DEFAULT now()
+);
 -- Blobs a commit made obsolete, until the gateway that retired them has
 -- deleted them (after its grace, after its readers' leases): the orphan GC
--- of any gateway counts them as named, so it never deletes a blob a read on
--- another gateway still streams. Rows of a gateway that died expire
--- (``RETIRING_HORIZON``).
+-- of any gateway counts them as named while that gateway lives, so it never
+-- deletes a blob a read there still streams; once it is dead they are
+-- orphans like any other.
 CREATE TABLE retiring_blobs (
     blob_id TEXT COLLATE "C" PRIMARY KEY,
-    since DOUBLE PRECISION NOT NULL
+    gateway TEXT COLLATE "C" NOT NULL,
+    since TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 """,
     )
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-# Seconds after which a retiring row no longer protects its blob (its
-# gateway died before deleting it; a read longer than this on another
-# gateway may lose its blob to the GC).
-RETIRING_HORIZON = 6 * 3600.0
+# A gateway whose heartbeat (every second) is older than this is dead.
+LIVE_FOR = "30 seconds"
+LIVE_RETIRING = (
+    "SELECT r.blob_id FROM retiring_blobs AS r JOIN gateways AS g "
+    f"ON g.id = r.gateway WHERE g.seen > now() - interval '{LIVE_FOR}'"
+)
 
 
 class SchemaError(Exception):

@@ -48,6 +48,7 @@ import contextlib
 import logging
 import os
 import random
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -132,6 +133,8 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         self._listening = threading.Event()
         self._stopping = threading.Event()
         self._watchers: list[Callable[[str | None], None]] = []
+        # This process among the index's gateways (its retiring blobs).
+        self._gateway_id = secrets.token_hex(8)
 
     def __repr__(self) -> str:
         return f"<PgUpstreamStorage {self._blobs!r} index=postgresql>"
@@ -197,6 +200,21 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             raise
         with self._pg.connection() as conn:
             pg_index.migrate(conn)
+            self._heartbeat(conn)
+
+    def _leave(self) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "DELETE FROM retiring_blobs WHERE gateway = %s", (self._gateway_id,)
+            )
+            conn.execute("DELETE FROM gateways WHERE id = %s", (self._gateway_id,))
+
+    def _heartbeat(self, conn: psycopg.Connection) -> None:
+        conn.execute(
+            "INSERT INTO gateways (id) VALUES (%s) "
+            "ON CONFLICT (id) DO UPDATE SET seen = now()",
+            (self._gateway_id,),
+        )
 
     def _bind(self, tx: local._Tx) -> None:
         row = tx.conn.execute("SELECT name FROM blob_store").fetchone()
@@ -220,6 +238,11 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             await self._run(self._listener.join)
             self._listener = None
         if self._pg is not None:
+            try:
+                # What this gateway could not delete is an orphan now.
+                await self._run(self._with_retry, self._leave)
+            except errors.S3Error:
+                pass
             await self._run(self._pg.close)
             self._pg = None
         await local.LocalStorage.close(self)
@@ -296,9 +319,9 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
                         raise AssertionError("an upstream job placed a local file")
                     if tx.retired:
                         raw.execute(
-                            "INSERT INTO retiring_blobs (blob_id, since) "
+                            "INSERT INTO retiring_blobs (blob_id, gateway) "
                             "SELECT unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
-                            (_blob_ids(tx.retired), time.time()),
+                            (_blob_ids(tx.retired), self._gateway_id),
                         )
                     for bucket in sorted(tx.buckets):
                         raw.execute(
@@ -406,8 +429,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             for (file,) in conn.execute(
                 "SELECT file FROM versions WHERE file IS NOT NULL "
                 "UNION ALL SELECT file FROM parts "
-                "UNION ALL SELECT blob_id FROM retiring_blobs WHERE since > ?",
-                (time.time() - pg_index.RETIRING_HORIZON,),
+                f"UNION ALL {pg_index.LIVE_RETIRING}"
             ):
                 found.update(file.split(upstream.SEPARATOR))
             return found
@@ -579,8 +601,9 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=1.0):
                             self._changed(note.payload)
-                        # A silent peer is found here, not at the next NOTIFY.
-                        conn.execute("SELECT 1")
+                        # A silent peer is found here, not at the next
+                        # NOTIFY; the beat also says this gateway lives.
+                        self._heartbeat(conn)
             except Exception as exc:  # noqa: BLE001 - reconnect below
                 if self._listening.is_set():
                     LOG.warning("index listener lost: %s", _reason(exc))
@@ -623,10 +646,13 @@ class Lease:
         return True
 
     def expire_retiring(self) -> None:
+        """Forget what dead gateways retired (their blobs are orphans now)
+        and gateways dead for a day."""
         self._conn.execute(
-            "DELETE FROM retiring_blobs WHERE since < %s",
-            (time.time() - pg_index.RETIRING_HORIZON,),
+            "DELETE FROM retiring_blobs WHERE blob_id NOT IN "
+            f"({pg_index.LIVE_RETIRING})"
         )
+        self._conn.execute("DELETE FROM gateways WHERE seen < now() - interval '1 day'")
 
     def release(self) -> None:
         self._conn.close()

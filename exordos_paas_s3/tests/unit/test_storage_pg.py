@@ -327,7 +327,7 @@ def test_gc_on_one_gateway_spares_blobs_another_retired_and_takes_turns(
         async with _gateways(tmp_path, index_url, 2, upstream) as (a, b):
             await a.create_bucket("gc", "owner-1", "us-east-1")
             await _put(a, "gc", "k", b"old")
-            old_blob = (await a.referenced_blobs()) - set()
+            old_blob = await a.referenced_blobs()
             reader = await a.open_object("gc", "k")  # a lease on A
             await _put(a, "gc", "k", b"new")  # "old" is retiring on A
             orphan = blobs.new_blob_id()  # a crash between upload and commit
@@ -348,5 +348,19 @@ def test_gc_on_one_gateway_spares_blobs_another_retired_and_takes_turns(
             async for page in b.blob_store.list_blobs():
                 listed.update(item.blob_id for item in page)
             assert orphan not in listed and old_blob <= listed
+            # A dies (no heartbeat for the liveness window): what it retired
+            # is an orphan now, and B's next pass removes it.
+            a._stopping.set()
+            await asyncio.to_thread(a._listener.join)
+            with psycopg.connect(index_url, autocommit=True) as conn:
+                conn.execute("UPDATE gateways SET seen = now() - interval '1 minute'")
+            report = await blob_gc.collect(b, grace=-3600.0)
+            assert report.deleted == 1, report
+            listed = set()
+            async for page in b.blob_store.list_blobs():
+                listed.update(item.blob_id for item in page)
+            assert not old_blob & listed
+            assert listed == await b.referenced_blobs()  # the "new" blob alone
+            assert len(listed) == 1
 
     asyncio.run(t())
