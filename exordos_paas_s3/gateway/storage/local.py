@@ -807,8 +807,15 @@ class LocalStorage(base.Storage):
         precondition: base.Precondition | None,
     ) -> base.ObjectInfo:
         conn = tx.conn
-        bucket_row = idx.get_bucket_row(conn, bucket)
+        # Both lookups are sent before either is read: on a pipelined index
+        # (PostgreSQL) they share one round trip.
+        bucket_cursor = conn.execute(
+            f"SELECT {idx.BUCKET_COLS} FROM buckets WHERE name = ?", (bucket,)
+        )
         current = idx.latest_row(conn, bucket, key)
+        bucket_row = bucket_cursor.fetchone()
+        if bucket_row is None:
+            raise errors.NoSuchBucket(resource=bucket, BucketName=bucket)
         if precondition is not None:
             # A latest delete marker means "no object" to a condition.
             precondition.check(
