@@ -287,9 +287,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
 
     # --- the write side ----------------------------------------------------------
 
-    async def _write(
-        self, job: Callable[[local._Tx], T], essential: bool = False
-    ) -> T:
+    async def _write(self, job: Callable[[local._Tx], T], essential: bool = False) -> T:
         # ``essential`` (a job that frees local disk) means nothing here.
         value, tx = await self._run(self._run_job, job)
         if tx.retired:
