@@ -33,7 +33,7 @@ run:
   rows and documents are cached, and every commit that changes them sends a
   NOTIFY (in its transaction) that each gateway's listener applies; while
   the listener is not connected nothing is cached. See
-  docs/decisions/0016-postgresql-index.md for the measured bound.
+  docs/decisions/0017-postgresql-index.md for the measured bound.
 - PostgreSQL unreachable: 503 ServiceUnavailable with Retry-After, never a
   500 or a hang (connect and statement timeouts). A commit whose outcome
   is unknown (the connection died during COMMIT) keeps its blob: it may be
