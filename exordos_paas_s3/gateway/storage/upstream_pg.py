@@ -248,6 +248,11 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         await local.LocalStorage.close(self)
         await self._blobs.close()
 
+    def disk_state(self) -> None:  # type: ignore[override]
+        """No index or blob on the data disk: no disk reserve to report
+        (the local backend's full-disk state does not apply)."""
+        return None
+
     async def check_index(self) -> None:
         """Raises ServiceUnavailable unless the index answers (readiness)."""
 

@@ -282,7 +282,8 @@ def test_index_unreachable_is_503_with_retry_after_and_not_ready(tmp_path, upstr
         s3 = _client(gw)
         s3.create_bucket(Bucket="outage")
         s3.put_object(Bucket="outage", Key="k", Body=b"v")
-        assert requests.get(f"{gw.endpoint}/health?ready", timeout=5).status_code == 200
+        ready = requests.get(f"{gw.endpoint}/health?ready", timeout=5)
+        assert ready.status_code == 200, ready.text
         relay.cut()
         started = time.monotonic()
         for call in (

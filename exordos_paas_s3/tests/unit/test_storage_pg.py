@@ -281,9 +281,12 @@ def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index
             await st.create_bucket("outage", "owner-1", "us-east-1")
             await _put(st, "outage", "k", b"before")
             await st.check_index()
+            checks = await st.readiness()
+            assert checks["index_read"] == checks["index_write"] == "ok"
             relay.cut()
             for op in (
                 lambda: st.check_index(),
+                lambda: st.readiness(),
                 lambda: _put(st, "outage", "k2", b"during"),
                 lambda: _read(st, "outage", "k"),
                 lambda: st.list_objects("outage"),
