@@ -195,6 +195,9 @@ class UpstreamStorage(local.LocalStorage):
             self._workers, thread_name_prefix="s3-upstream"
         )
         await self._run(lambda: os.makedirs(self._root, exist_ok=True))
+        # The bytes are upstream, but the SQLite index is on the data disk:
+        # the same reserve keeps deletes committing when that disk fills.
+        await self._run(self._reserve.adopt)
         self._writer = _Writer(
             self._db_path,
             self._objects,
@@ -202,9 +205,17 @@ class UpstreamStorage(local.LocalStorage):
             self._fsync,
             self._grace,
             self._after_commit,
+            self._reserve,
+            self.commit_stats,
             forget=self._forget_threadsafe,
         )
         await self._writer.start()
+        if not await self._run(self._reserve.acquire):
+            LOG.warning(
+                "The data disk %s is full: writes are refused until space is "
+                "freed (deletes and aborts work)",
+                self._root,
+            )
         await self._write(self._bind)
 
     def _bind(self, tx: local._Tx) -> None:

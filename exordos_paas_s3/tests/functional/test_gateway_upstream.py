@@ -27,6 +27,7 @@ import time
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 from exordos_paas_s3.tests import rgw
@@ -160,6 +161,18 @@ def test_put_get_ranges_list_multipart_overwrite_delete(upstream_gateway):
         region_name=gw.region,
     )
     assert s3.get_object(Bucket="data", Key="dir/small.bin")["Body"].read() == b"new"
+
+
+def test_ready_with_its_index_on_a_disk_with_room(upstream_gateway):
+    """The SQLite index is on the data disk: the gateway holds the disk
+    reserve as the local backend does, and a disk with room is ready (it
+    once reported "disk full" with gigabytes free, failing the node)."""
+    gw, _s3, _upstream = upstream_gateway
+    got = requests.get(f"{gw.endpoint}/health?ready", timeout=10)
+    assert got.status_code == 200, got.text
+    health = requests.get(f"{gw.endpoint}/health", timeout=10).json()
+    assert health["disk"]["full"] is False
+    assert health["disk"]["reserve_bytes"] > 0
 
 
 def test_rejected_write_leaves_no_blob(upstream_gateway):
