@@ -185,6 +185,7 @@ async def build(conf: cfg.ConfigOpts):
         upload_reaper,
     )
     from exordos_paas_s3.gateway.auth import identities, sessions, sigv4
+    from exordos_paas_s3.gateway.lifecycle import worker as lifecycle
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
     from exordos_paas_s3.gateway.storage import encrypting, layout
@@ -293,6 +294,14 @@ async def build(conf: cfg.ConfigOpts):
             backend, grace=conf.gc_grace, interval=conf.gc_interval
         )
         collector.start()
+    lifecycle_worker = None
+    if conf.lifecycle_interval > 0:
+        lifecycle_worker = lifecycle.Worker(
+            storage,
+            interval=conf.lifecycle_interval,
+            day_seconds=conf.lifecycle_day_seconds,
+            batch=conf.lifecycle_batch,
+        )
     admin_app = admin.make_admin_app(
         store,
         root_access_key=root_access,
@@ -302,7 +311,10 @@ async def build(conf: cfg.ConfigOpts):
         collector=collector,
         metrics_=request_metrics,
         tls_fingerprint=tls_fingerprint(conf),
+        lifecycle=lifecycle_worker,
     )
+    if lifecycle_worker is not None:
+        lifecycle_worker.start()
 
     # The background table maintenance scheduler (gateway/tables): a task
     # on this loop; it imports the catalog only when turned on.
@@ -334,6 +346,8 @@ async def build(conf: cfg.ConfigOpts):
             app.access_log.close()
         if collector is not None:
             await collector.close()
+        if lifecycle_worker is not None:
+            await lifecycle_worker.stop()
         await backend.close()
         store.close()
 

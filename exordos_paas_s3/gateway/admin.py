@@ -72,6 +72,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/v1/stats\Z"), "stats"),
     (re.compile(r"/v1/gc\Z"), "gc"),
     (re.compile(r"/v1/verify\Z"), "verify"),
+    (re.compile(r"/v1/lifecycle\Z"), "lifecycle"),
 ]
 _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 
@@ -168,6 +169,7 @@ class AdminApp:
         collector: Any = None,
         metrics_: metrics.Metrics | None = None,
         tls_fingerprint: str | None = None,
+        lifecycle: Any = None,
     ) -> None:
         self._ids = identities_store
         self._metrics = metrics_
@@ -176,6 +178,7 @@ class AdminApp:
         self._collector = collector
         self._tls_fingerprint = tls_fingerprint
         self._logins = LoginGuard()
+        self._lifecycle = lifecycle
         self._root_access_key = root_access_key.encode()
         self._root_secret_key = root_secret_key.encode()
         self._storage = storage
@@ -638,6 +641,12 @@ class AdminApp:
             raise HTTPError(400, "BadRequest", str(exc)) from None
         return _Response(200, {"problems": problems, "summary": summary.to_dict()})
 
+    async def _lifecycle_get(self, body: dict) -> _Response:
+        """The lifecycle executor's progress (gateway/lifecycle/worker.py)."""
+        if self._lifecycle is None:
+            return _Response(200, {"enabled": False})
+        return _Response(200, {"enabled": True, **self._lifecycle.status()})
+
 
 _USER_FIELDS = {"user_id": str, "display_name": str, "kind": str}
 
@@ -709,6 +718,7 @@ def make_admin_app(
     collector: Any = None,
     metrics_: metrics.Metrics | None = None,
     tls_fingerprint: str | None = None,
+    lifecycle: Any = None,
 ) -> Callable[[dict, Callable, Callable], Awaitable[None]]:
     """The admin ASGI app; ``cmd/gateway.py`` serves it on ``--admin-listen``."""
     return AdminApp(
@@ -720,4 +730,5 @@ def make_admin_app(
         collector=collector,
         metrics_=metrics_,
         tls_fingerprint=tls_fingerprint,
+        lifecycle=lifecycle,
     )

@@ -19,7 +19,9 @@ The documents (bucket documents of the storage contract):
   ``public`` flag, see ``bucket_settings.py``);
 - ``public-access-block``: PublicAccessBlockConfiguration XML;
 - ``ownership-controls``: OwnershipControls XML;
-- ``acl``: the bucket's AccessControlPolicy XML (absent: owner FULL_CONTROL).
+- ``acl``: the bucket's AccessControlPolicy XML (absent: owner FULL_CONTROL);
+- ``lifecycle``: the LifecycleConfiguration, kept here parsed because GET,
+  HEAD and PUT answer ``x-amz-expiration`` from it (gateway/lifecycle/).
 
 ``AccessCache`` holds them compiled per bucket so that authorization never
 reads the disk on the hot path. Every writer goes through
@@ -40,6 +42,7 @@ from typing import Any
 from exordos_paas_s3.gateway import acl as acl_rules
 from exordos_paas_s3.gateway import errors
 from exordos_paas_s3.gateway import policy as policy_lang
+from exordos_paas_s3.gateway.lifecycle import rules as lifecycle_rules
 from exordos_paas_s3.gateway.storage import base as storage_base
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +51,10 @@ DOC_POLICY = "policy"
 DOC_PUBLIC_ACCESS_BLOCK = "public-access-block"
 DOC_OWNERSHIP = "ownership-controls"
 DOC_ACL = "acl"
-ACCESS_DOCS = frozenset({DOC_POLICY, DOC_PUBLIC_ACCESS_BLOCK, DOC_OWNERSHIP, DOC_ACL})
+DOC_LIFECYCLE = lifecycle_rules.DOC
+ACCESS_DOCS = frozenset(
+    {DOC_POLICY, DOC_PUBLIC_ACCESS_BLOCK, DOC_OWNERSHIP, DOC_ACL, DOC_LIFECYCLE}
+)
 
 DEFAULT_TTL = 60.0
 
@@ -68,6 +74,8 @@ class BucketAccess:
     # The policy reads s3:ExistingObjectTag/*: fetch the object's tags.
     needs_object_tags: bool
     loaded_at: float
+    # Only rules that expire current versions (what x-amz-expiration tells).
+    lifecycle: lifecycle_rules.Config | None = None
 
     @property
     def acls_enabled(self) -> bool:
@@ -140,7 +148,11 @@ async def load(
     grants = parse_stored_acl(
         await storage.get_bucket_doc(name, DOC_ACL), info.owner_id
     )
+    lifecycle = lifecycle_rules.parse(await storage.get_bucket_doc(name, DOC_LIFECYCLE))
     return BucketAccess(
+        lifecycle=lifecycle
+        if lifecycle is not None and lifecycle.expires_current
+        else None,
         bucket=name,
         owner_id=info.owner_id,
         policy=policy,

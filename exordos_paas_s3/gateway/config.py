@@ -368,6 +368,31 @@ OPTS = [
         "quarter of that, at most hourly). 0: off. Fractions are allowed "
         "(0.5 is twelve hours; tests use seconds' worth).",
     ),
+    # The lifecycle executor (gateway/lifecycle/worker.py).
+    cfg.FloatOpt(
+        "lifecycle-interval",
+        default=3600.0,
+        min=0,
+        help="Seconds between two passes of the lifecycle executor (it "
+        "applies bucket lifecycle rules: expirations, noncurrent version "
+        "expirations, aborts of stale multipart uploads); 0 disables it.",
+    ),
+    cfg.IntOpt(
+        "lifecycle-day-seconds",
+        default=86400,
+        min=1,
+        help="How long a lifecycle rule's day lasts, in seconds. 86400 is "
+        "AWS's day (expiry at the midnight UTC after creation + Days); a "
+        "small value makes rules run in seconds for tests, as Ceph RGW's "
+        "rgw_lc_debug_interval does.",
+    ),
+    cfg.IntOpt(
+        "lifecycle-batch",
+        default=1000,
+        min=1,
+        help="Versions (or uploads) the lifecycle executor lists at a time; "
+        "it records its position and yields to requests after each batch.",
+    ),
     cfg.StrOpt(
         "log-level",
         default="INFO",

@@ -14,9 +14,12 @@
 """Bucket configuration documents: lifecycle and default encryption.
 
 Both are validated the way S3 validates them and kept as bucket documents
-(``lifecycle``, ``encryption``) for an exact round trip. They are stored
-configuration only: the gateway does not yet expire objects by lifecycle
-rules nor encrypt data at rest (docs/gateway.md says so).
+(``lifecycle``, ``encryption``) for an exact round trip. The lifecycle
+executor (gateway/lifecycle/) applies the lifecycle rules; Transition and
+NoncurrentVersionTransition are refused (501 NotImplemented): the gateway
+has one storage tier, and a rule accepted but never executed would lie
+(docs/decisions, lifecycle). Default encryption is applied by
+storage/encrypting.py.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ LOG = logging.getLogger(__name__)
 DOC_LIFECYCLE = "lifecycle"
 DOC_ENCRYPTION = "encryption"
 MAX_RULES = 1000
+MAX_NEWER_NONCURRENT = 100
 MAX_ID = 255
 MAX_DOCUMENT = 1024 * 1024
 _XML = {"content-type": "application/xml"}
@@ -100,28 +104,66 @@ def _date(el: ET.Element) -> None:
         )
 
 
-def _check_filter(rule: ET.Element) -> None:
+def _size_bounds(cond: ET.Element) -> None:
+    """ObjectSizeGreaterThan / LessThan: non-negative, and a range that is
+    not empty."""
+    bounds = {}
+    for tag in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+        text = s3xml.child_text(cond, tag)
+        if text is None:
+            continue
+        try:
+            bounds[tag] = int(text.strip())
+        except ValueError:
+            raise errors.MalformedXML() from None
+        if bounds[tag] < 0:
+            raise errors.InvalidArgument(
+                f"'{tag}' should be a non-negative integer",
+                ArgumentName=tag,
+                ArgumentValue=text,
+            )
+    if len(bounds) == 2 and (
+        bounds["ObjectSizeGreaterThan"] >= bounds["ObjectSizeLessThan"]
+    ):
+        raise errors.InvalidArgument(
+            "ObjectSizeGreaterThan must be less than ObjectSizeLessThan",
+            ArgumentName="ObjectSizeGreaterThan",
+        )
+
+
+def _check_filter(rule: ET.Element) -> bool:
+    """Validate the rule's filter; whether it filters by tags."""
     filt = rule.find("Filter")
     has_prefix = rule.find("Prefix") is not None
     if filt is None:
         if not has_prefix:
             raise errors.MalformedXML()
-        return
+        return False
     if has_prefix:
         raise errors.MalformedXML()
     conditions = list(filt)
     if len(conditions) > 1:
         raise errors.MalformedXML()
+    tagged = False
     for cond in conditions:
         if cond.tag == "Tag":
             if s3xml.child_text(cond, "Key") is None:
                 raise errors.MalformedXML()
+            tagged = True
         elif cond.tag == "And":
             _only(
                 cond, ("Prefix", "Tag", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
             )
-        elif cond.tag not in ("Prefix", "ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+            for tag in cond.findall("Tag"):
+                if s3xml.child_text(tag, "Key") is None:
+                    raise errors.MalformedXML()
+            tagged = cond.find("Tag") is not None
+            _size_bounds(cond)
+        elif cond.tag in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+            _size_bounds(filt)
+        elif cond.tag != "Prefix":
             raise errors.MalformedXML()
+    return tagged
 
 
 def _check_rule(rule: ET.Element) -> None:
@@ -129,7 +171,7 @@ def _check_rule(rule: ET.Element) -> None:
     status = s3xml.child_text(rule, "Status")
     if status not in ("Enabled", "Disabled"):
         raise errors.MalformedXML()
-    _check_filter(rule)
+    tagged = _check_filter(rule)
     if not any(rule.find(tag) is not None for tag in _ACTIONS):
         raise errors.InvalidRequest(
             "At least one action needs to be specified in a rule"
@@ -148,6 +190,10 @@ def _check_rule(rule: ET.Element) -> None:
             "false",
         ):
             raise errors.MalformedXML()
+        elif tagged:
+            raise errors.InvalidRequest(
+                "ExpiredObjectDeleteMarker cannot be specified with object tags"
+            )
     noncurrent = rule.find("NoncurrentVersionExpiration")
     if noncurrent is not None:
         _only(noncurrent, ("NoncurrentDays", "NewerNoncurrentVersions"))
@@ -155,16 +201,39 @@ def _check_rule(rule: ET.Element) -> None:
         _positive(
             noncurrent, "NewerNoncurrentVersions", "NoncurrentVersionExpiration", False
         )
+        newer = s3xml.child_text(noncurrent, "NewerNoncurrentVersions")
+        if newer is not None and int(newer.strip()) > MAX_NEWER_NONCURRENT:
+            raise errors.InvalidArgument(
+                "'NewerNoncurrentVersions' must be at most 100",
+                ArgumentName="NewerNoncurrentVersions",
+                ArgumentValue=newer,
+            )
     abort = rule.find("AbortIncompleteMultipartUpload")
     if abort is not None:
         _only(abort, ("DaysAfterInitiation",))
         _positive(abort, "DaysAfterInitiation", "AbortIncompleteMultipartUpload")
+        if tagged:
+            raise errors.InvalidRequest(
+                "AbortIncompleteMultipartUpload cannot be specified with Tags."
+            )
     for tag in ("Transition", "NoncurrentVersionTransition"):
         for transition in rule.findall(tag):
             if s3xml.child_text(transition, "StorageClass") not in STORAGE_CLASSES:
                 raise errors.InvalidStorageClass()
             if transition.find("Date") is not None:
                 _date(transition)
+
+
+def _refuse_transitions(root: ET.Element) -> None:
+    """After every other check, so a malformed rule still gets its 400."""
+    for tag in ("Transition", "NoncurrentVersionTransition"):
+        if root.find(f"Rule/{tag}") is not None:
+            raise errors.NotImplemented_(
+                f"Lifecycle {tag} actions are not supported: this gateway has a "
+                "single storage tier. Use Expiration or "
+                "NoncurrentVersionExpiration.",
+                Header=tag,
+            )
 
 
 def parse_lifecycle(data: bytes) -> ET.Element:
@@ -197,6 +266,7 @@ def parse_lifecycle(data: bytes) -> ET.Element:
                 ArgumentValue=rule_id,
             )
         ids.add(rule_id)
+    _refuse_transitions(root)
     return root
 
 

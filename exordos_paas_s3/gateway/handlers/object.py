@@ -31,6 +31,7 @@ from exordos_paas_s3.gateway.handlers import (
     tagging,
     version_docs,
 )
+from exordos_paas_s3.gateway.lifecycle import expiration
 from exordos_paas_s3.gateway.operations import Operation
 from exordos_paas_s3.gateway.request import (
     Request,
@@ -427,6 +428,7 @@ async def _read(req: Request, head: bool) -> Response:
         if response is not None:
             return response
         response = _object_response(req, info, None, None)
+        await expiration.add_header(req, info, response.headers)
         response.reader = reader
         return response
     if not head:
@@ -454,6 +456,7 @@ async def _read(req: Request, head: bool) -> Response:
         info = reader.info
         response = _object_response(req, info, span, part_number)
         await _part_checksum_headers(req, info, part_number, response.headers)
+        await expiration.add_header(req, info, response.headers)
         response.reader = reader
         return response
     info = await tagging.lookup(req)
@@ -464,6 +467,7 @@ async def _read(req: Request, head: bool) -> Response:
     span = _span(info, range_header, part_number)
     response = _object_response(req, info, span, part_number)
     await _part_checksum_headers(req, info, part_number, response.headers)
+    await expiration.add_header(req, info, response.headers)
     response.head_length = span[1] if span is not None else info.size
     return response
 
@@ -563,6 +567,7 @@ async def put_object(req: Request) -> Response:
     headers.update(sse.public_headers(info.system_meta))
     if info.version_id and info.version_id != "null":
         headers["x-amz-version-id"] = info.version_id
+    await expiration.add_header(req, info, headers, docs.tags)
     return Response(headers=headers)
 
 

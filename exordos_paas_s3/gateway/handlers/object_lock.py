@@ -43,7 +43,7 @@ from exordos_paas_s3.gateway import xml as s3xml
 from exordos_paas_s3.gateway.handlers import integrity, tagging
 from exordos_paas_s3.gateway.operations import Operation
 from exordos_paas_s3.gateway.request import Request, Response
-from exordos_paas_s3.gateway.storage.base import ObjectInfo
+from exordos_paas_s3.gateway.storage.base import ObjectInfo, Storage
 
 LOG = logging.getLogger(__name__)
 
@@ -402,30 +402,42 @@ async def check_delete(req: Request, key: str, version_id: str | None) -> None:
     bucket = req.bucket_info
     if bucket is None or not bucket.object_lock_enabled or version_id is None:
         return
-    storage = req.storage
+    reason = await delete_refusal(
+        req.storage, bucket.name, key, version_id, bypass_requested(req)
+    )
+    if reason is not None:
+        raise errors.AccessDenied(reason)
+
+
+async def delete_refusal(
+    storage: Storage, bucket: str, key: str, version_id: str, bypass: bool = False
+) -> str | None:
+    """Why one version may not be removed (legal hold, active retention), or
+    None. The delete path and the lifecycle executor (which never bypasses)
+    share it."""
     try:
-        info = await storage.head_object(bucket.name, key, version_id)
+        info = await storage.head_object(bucket, key, version_id)
         hold = stored_legal_hold(
-            await storage.get_object_doc(bucket.name, key, version_id, DOC_LEGAL_HOLD)
+            await storage.get_object_doc(bucket, key, version_id, DOC_LEGAL_HOLD)
         )
         retention = stored_retention(
-            await storage.get_object_doc(bucket.name, key, version_id, DOC_RETENTION)
+            await storage.get_object_doc(bucket, key, version_id, DOC_RETENTION)
         )
     except errors.S3Error:
         # A missing version (or a delete marker): nothing is locked.
-        return
+        return None
     # The metadata mirror is committed with the version itself, the documents
     # just after: a version whose documents a crash lost stays locked.
     mirrored = _mirrored(info.system_meta)
     retention = retention or mirrored[0]
     hold = hold or mirrored[1]
     if hold == "ON":
-        raise errors.AccessDenied("Object is under a legal hold and cannot be deleted")
+        return "Object is under a legal hold and cannot be deleted"
     if retention is None or not retention.active():
-        return
-    if retention.mode == "GOVERNANCE" and bypass_requested(req):
-        return
-    raise errors.AccessDenied("Object is WORM protected and cannot be overwritten")
+        return None
+    if retention.mode == "GOVERNANCE" and bypass:
+        return None
+    return "Object is WORM protected and cannot be overwritten"
 
 
 async def for_new_version(req: Request) -> tuple[Retention | None, str | None]:

@@ -62,6 +62,7 @@ from __future__ import annotations
 import abc
 import base64
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -378,6 +379,30 @@ class Storage(abc.ABC):
     def sse_c_require_tls(self) -> bool:
         """Whether SSE-C keys are accepted only over TLS."""
         return True
+
+    # --- leases (one background worker per namespace) ---------------------
+
+    async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        """Take or renew the lease ``name`` for ``holder`` for ``ttl`` seconds;
+        False while another holder's lease runs. Background work that must
+        run once per namespace (the lifecycle executor) runs under one.
+
+        This default is in-process: right for a backend whose index one
+        gateway owns (SQLite in --data-dir). A backend whose index several
+        gateways share (PostgreSQL) overrides both methods with a row in
+        that index (take it when free or expired, renew when held)."""
+        now = time.monotonic()
+        leases = self.__dict__.setdefault("_leases", {})
+        held = leases.get(name)
+        if held is not None and held[0] != holder and held[1] > now:
+            return False
+        leases[name] = (holder, now + ttl)
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        leases = self.__dict__.get("_leases", {})
+        if leases.get(name, (None,))[0] == holder:
+            del leases[name]
 
     # --- lifecycle -------------------------------------------------------
 
@@ -845,6 +870,12 @@ class StorageWrapper(Storage):
     @property
     def sse_c_require_tls(self) -> bool:
         return self.inner.sse_c_require_tls
+
+    async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        return await self.inner.acquire_lease(name, holder, ttl)
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self.inner.release_lease(name, holder)
 
     async def start(self) -> None:
         await self.inner.start()

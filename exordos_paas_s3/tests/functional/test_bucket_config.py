@@ -102,6 +102,85 @@ def _rule(**overrides):
             400,
             "InvalidArgument",
         ),
+        (
+            [{"ID": "r", "Status": "Enabled", "Expiration": {"Days": 1}}],
+            400,
+            "MalformedXML",
+        ),
+        (
+            [_rule(Expiration={"Days": 1, "Date": "2030-01-01T00:00:00Z"})],
+            400,
+            "MalformedXML",
+        ),
+        ([_rule(Expiration={"Days": -3})], 400, "InvalidArgument"),
+        (
+            [_rule(ID=f"r{i}", Expiration={"Days": 1}) for i in range(1001)],
+            400,
+            "MalformedXML",
+        ),
+        (
+            [
+                _rule(
+                    NoncurrentVersionExpiration={
+                        "NoncurrentDays": 1,
+                        "NewerNoncurrentVersions": 101,
+                    }
+                )
+            ],
+            400,
+            "InvalidArgument",
+        ),
+        (
+            [
+                _rule(
+                    Filter={
+                        "And": {
+                            "ObjectSizeGreaterThan": 100,
+                            "ObjectSizeLessThan": 100,
+                        }
+                    },
+                    Expiration={"Days": 1},
+                )
+            ],
+            400,
+            "InvalidArgument",
+        ),
+        (
+            [
+                _rule(
+                    Filter={"Tag": {"Key": "a", "Value": "b"}},
+                    AbortIncompleteMultipartUpload={"DaysAfterInitiation": 1},
+                )
+            ],
+            400,
+            "InvalidRequest",
+        ),
+        (
+            [
+                _rule(
+                    Filter={"Tag": {"Key": "a", "Value": "b"}},
+                    Expiration={"ExpiredObjectDeleteMarker": True},
+                )
+            ],
+            400,
+            "InvalidRequest",
+        ),
+        (
+            [_rule(Transitions=[{"Days": 30, "StorageClass": "GLACIER"}])],
+            501,
+            "NotImplemented",
+        ),
+        (
+            [
+                _rule(
+                    NoncurrentVersionTransitions=[
+                        {"NoncurrentDays": 30, "StorageClass": "GLACIER"}
+                    ]
+                )
+            ],
+            501,
+            "NotImplemented",
+        ),
     ],
     ids=[
         "long-id",
@@ -113,6 +192,16 @@ def _rule(**overrides):
         "no-action",
         "noncurrent",
         "abort",
+        "no-filter",
+        "days-and-date",
+        "negative-days",
+        "too-many-rules",
+        "newer-noncurrent-over-100",
+        "empty-size-range",
+        "abort-with-tags",
+        "delete-marker-with-tags",
+        "transition",
+        "noncurrent-transition",
     ],
 )
 def test_invalid_lifecycle_is_refused_and_changes_nothing(
