@@ -428,7 +428,8 @@ async def _read(req: Request, head: bool) -> Response:
         if response is not None:
             return response
         response = _object_response(req, info, None, None)
-        await expiration.add_header(req, info, response.headers)
+        if (rules := expiration.rules_of(req)) is not None:
+            await expiration.add_header(req, rules, info, response.headers)
         response.reader = reader
         return response
     if not head:
@@ -456,7 +457,8 @@ async def _read(req: Request, head: bool) -> Response:
         info = reader.info
         response = _object_response(req, info, span, part_number)
         await _part_checksum_headers(req, info, part_number, response.headers)
-        await expiration.add_header(req, info, response.headers)
+        if (rules := expiration.rules_of(req)) is not None:
+            await expiration.add_header(req, rules, info, response.headers)
         response.reader = reader
         return response
     info = await tagging.lookup(req)
@@ -467,7 +469,8 @@ async def _read(req: Request, head: bool) -> Response:
     span = _span(info, range_header, part_number)
     response = _object_response(req, info, span, part_number)
     await _part_checksum_headers(req, info, part_number, response.headers)
-    await expiration.add_header(req, info, response.headers)
+    if (rules := expiration.rules_of(req)) is not None:
+        await expiration.add_header(req, rules, info, response.headers)
     response.head_length = span[1] if span is not None else info.size
     return response
 
@@ -567,7 +570,8 @@ async def put_object(req: Request) -> Response:
     headers.update(sse.public_headers(info.system_meta))
     if info.version_id and info.version_id != "null":
         headers["x-amz-version-id"] = info.version_id
-    await expiration.add_header(req, info, headers, docs.tags)
+    if (rules := expiration.rules_of(req)) is not None:
+        await expiration.add_header(req, rules, info, headers, docs.tags)
     return Response(headers=headers)
 
 

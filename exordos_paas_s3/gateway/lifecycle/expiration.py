@@ -35,22 +35,28 @@ from exordos_paas_s3.gateway.storage.base import ObjectInfo
 HEADER = "x-amz-expiration"
 
 
+def rules_of(req: Request) -> lc.Config | None:
+    """The bucket's rules that expire current versions, from the access
+    cache entry authorization has just used; None (the common case) when it
+    has none. Synchronous: the hot path pays no coroutine for it."""
+    authorize = req.services.authorize
+    if not isinstance(authorize, authorization.Authorizer):
+        return None
+    access = authorize.cache.peek(req.bucket)
+    return access.lifecycle if access is not None else None
+
+
 async def add_header(
     req: Request,
+    config: lc.Config,
     info: ObjectInfo,
     headers: dict[str, str],
     tags: tagging.Tags | None = None,
 ) -> None:
-    """Set ``x-amz-expiration`` when a rule will expire this current
-    version; ``tags``: the version's tags when the caller knows them."""
+    """Set ``x-amz-expiration`` when a rule of ``config`` will expire this
+    current version; ``tags``: the version's tags when the caller knows
+    them."""
     if info.is_delete_marker or not info.is_latest:
-        return
-    authorizer = authorization.authorizer_of(req)
-    access = authorizer.cache.peek(req.bucket) if authorizer is not None else None
-    if access is None and req.bucket_info is not None:
-        access = await authorization.bucket_access_of(req, req.bucket_info)
-    config = access.lifecycle if access is not None else None
-    if config is None:
         return
     known = dict(tags) if tags is not None else None
     if (
