@@ -188,7 +188,7 @@ async def build(conf: cfg.ConfigOpts):
     from exordos_paas_s3.gateway.lifecycle import worker as lifecycle
     from exordos_paas_s3.gateway.request import Services, Settings
     from exordos_paas_s3.gateway.router import Router
-    from exordos_paas_s3.gateway.storage import encrypting, layout
+    from exordos_paas_s3.gateway.storage import compressing, encrypting, layout
 
     try:
         chosen = storage_layout(conf)
@@ -240,7 +240,13 @@ async def build(conf: cfg.ConfigOpts):
     encrypting_storage = encrypting.EncryptingStorage(
         backend, keyring, c_require_tls=conf.sse_c_require_tls
     )
-    storage = bucket_access.AccessTrackingStorage(encrypting_storage, access_cache)
+    # Compressed, then encrypted: compression sits above encryption.
+    compressing_storage = compressing.CompressingStorage(
+        encrypting_storage,
+        default=conf.default_compression,
+        level=conf.compression_level,
+    )
+    storage = bucket_access.AccessTrackingStorage(compressing_storage, access_cache)
     router = Router(conf.virtual_host_domain)
     # Temporary credentials: sealed with a key derived from the root secret,
     # which every gateway of the instance shares (decision 0014).

@@ -46,6 +46,7 @@ import orjson
 from exordos_paas_s3.gateway import bucket_settings, errors, metrics, readiness
 from exordos_paas_s3.gateway.auth import identities
 from exordos_paas_s3.gateway.handlers import bucket as bucket_handlers
+from exordos_paas_s3.gateway.storage import compressing
 
 LOG = logging.getLogger(__name__)
 
@@ -497,7 +498,22 @@ class AdminApp:
     async def _bucket_get(self, body: dict, bucket: str) -> _Response:
         storage = self._need_storage()
         info = await storage.get_bucket(bucket)
-        return _Response(200, await bucket_settings.report(storage, info))
+        doc = await bucket_settings.report(storage, info)
+        compressor = _compressing(storage)
+        if compressor is not None:
+            # Logical (what clients stored) against stored bytes: a walk over
+            # the bucket's versions, so only on this one-bucket report.
+            usage = await compressor.usage(bucket)
+            doc["storage"] = {
+                "objects": usage.objects,
+                "compressed_objects": usage.compressed_objects,
+                "logical_bytes": usage.logical_bytes,
+                "stored_bytes": usage.stored_bytes,
+                "ratio": round(usage.logical_bytes / usage.stored_bytes, 3)
+                if usage.stored_bytes
+                else None,
+            }
+        return _Response(200, doc)
 
     async def _bucket_put(self, body: dict, bucket: str) -> _Response:
         storage = self._need_storage()
@@ -649,6 +665,15 @@ class AdminApp:
 
 
 _USER_FIELDS = {"user_id": str, "display_name": str, "kind": str}
+
+
+def _compressing(storage: Any) -> compressing.CompressingStorage | None:
+    """The compression wrapper in a stack of storage wrappers, if any."""
+    while storage is not None:
+        if isinstance(storage, compressing.CompressingStorage):
+            return storage
+        storage = getattr(storage, "inner", None)
+    return None
 
 
 def _document(text: str) -> Any:

@@ -37,6 +37,8 @@ Bucket documents written here (JSON text unless said otherwise):
   an empty one if absent (as ``PUT /iceberg/v1/buckets/{bucket}`` does);
   ``false`` never removes one: the catalog names the tables, and dropping
   it would lose them (the control plane refuses turning the field off).
+- ``compression``: ``{"algorithm": "zstd"|"none"}``; absent means the
+  gateway's ``--default-compression`` (storage/compressing.py).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ DOC_ENCRYPTION = "encryption"
 DOC_TABLES = "iceberg-catalog"
 # The default encryptions the operator can set (SSE-S3; KMS stays per bucket).
 ENCRYPTIONS = ("AES256",)
+DOC_COMPRESSION = "compression"
+COMPRESSIONS = ("none", "zstd")
 
 
 class InvalidSettings(ValueError):
@@ -87,6 +91,8 @@ class Settings:
     encryption: str | None = None
     # S3 Tables: the bucket serves an Iceberg catalog (gateway/tables).
     table_bucket: bool = False
+    # "zstd" or "none"; None: the gateway's --default-compression.
+    compression: str | None = None
 
     @classmethod
     def from_body(cls, body: tp.Mapping[str, tp.Any]) -> Settings:
@@ -125,6 +131,9 @@ class Settings:
         table_bucket = body.get("table_bucket", False)
         if type(table_bucket) is not bool:
             raise InvalidSettings("field table_bucket must be a bool")
+        compression = body.get("compression")
+        if compression is not None and compression not in COMPRESSIONS:
+            raise InvalidSettings(f"compression must be one of {COMPRESSIONS} or null")
         return cls(
             versioning=body.get("versioning", False),
             object_lock=body.get("object_lock", False),
@@ -133,6 +142,7 @@ class Settings:
             public=public,
             encryption=encryption,
             table_bucket=table_bucket,
+            compression=compression,
         )
 
 
@@ -196,6 +206,12 @@ async def _default_retention(
     return {"mode": rule.mode, "days": rule.days or rule.years * 365}
 
 
+async def _compression(storage: storage_base.Storage, bucket: str) -> str | None:
+    doc = await _doc_json(storage, bucket, DOC_COMPRESSION) or {}
+    algorithm = doc.get("algorithm")
+    return algorithm if algorithm in COMPRESSIONS else None
+
+
 async def is_empty(storage: storage_base.Storage, bucket: str) -> bool:
     """No object version, delete marker or multipart upload left."""
     versions = await storage.list_object_versions(bucket, max_keys=1)
@@ -223,6 +239,7 @@ async def report(
         "public": policy_text is not None and policy_text.decode() == public_text,
         "encryption": await _operator_encryption(storage, info.name),
         "table_bucket": await storage.get_bucket_doc(info.name, DOC_TABLES) is not None,
+        "compression": await _compression(storage, info.name),
         "has_policy": policy_text is not None,
         "empty": await is_empty(storage, info.name),
     }
@@ -310,6 +327,13 @@ async def apply(
 
         _, enabled = await catalog.shared(storage).enable_bucket(name)
         changed = changed or enabled
+    if await _compression(storage, name) != settings.compression:
+        if settings.compression is None:
+            await storage.delete_bucket_doc(name, DOC_COMPRESSION)
+        else:
+            doc = json.dumps({"algorithm": settings.compression}).encode()
+            await storage.put_bucket_doc(name, DOC_COMPRESSION, doc)
+        changed = True
 
     if changed:
         LOG.info("bucket %s set to %s", name, settings)

@@ -368,6 +368,23 @@ OPTS = [
         "quarter of that, at most hourly). 0: off. Fractions are allowed "
         "(0.5 is twelve hours; tests use seconds' worth).",
     ),
+    # Transparent compression (gateway/storage/compressing.py).
+    cfg.StrOpt(
+        "default-compression",
+        default="none",
+        choices=("none", "zstd"),
+        help="Compression of buckets that have no setting of their own (the "
+        "admin API's bucket field compression): objects of 64 KiB or more "
+        "whose sample shrinks are stored zstd-compressed, transparently.",
+    ),
+    cfg.IntOpt(
+        "compression-level",
+        default=3,
+        min=1,
+        max=19,
+        help="zstd level of compressed objects (3: fast; higher: smaller, "
+        "slower PUTs; reads cost the same).",
+    ),
     # The lifecycle executor (gateway/lifecycle/worker.py).
     cfg.FloatOpt(
         "lifecycle-interval",

@@ -381,6 +381,11 @@ class EncryptingStorage(base.StorageWrapper):
                 checksums["type"] = "FULL_OBJECT"
                 record["c"] = checksums
             meta[sse.RECORD_META] = json.dumps(record, separators=(",", ":"))
+            # What a wrapper above completed when its own body ended (the
+            # compression record, storage/compressing.py) is in the
+            # request's metadata only now.
+            for name, value in req.system_meta.items():
+                meta.setdefault(name, value)
 
         info = await self._storage.put_object(
             inner, sealing.stream(body, at_end), None, precondition
