@@ -37,6 +37,7 @@ import pytest
 from exordos_paas_s3.gateway import errors, sse
 from exordos_paas_s3.gateway.storage import (
     base,
+    compressing,
     encrypting,
     local,
     s3_blobs,
@@ -131,7 +132,11 @@ def _upstream_pg_storage(data_dir: str) -> base.Storage:
 
 
 @pytest.fixture(
-    params=[f"{name}{suffix}" for name in _stores("") for suffix in ("", "+sse")]
+    params=[
+        f"{name}{suffix}"
+        for name in _stores("")
+        for suffix in ("", "+sse", "+zstd", "+zstd+sse")
+    ]
 )
 def backend(request, tmp_path) -> Backend:
     data_dir = str(tmp_path / "data")
@@ -143,6 +148,21 @@ def backend(request, tmp_path) -> Backend:
     make = _stores(data_dir)[name]
     if not wrapper:
         return Backend(request.param, make)
+    if wrapper.startswith("zstd"):
+        # Compression on for every bucket, even the contract's small objects,
+        # in small frames so ranges cross frames (storage/compressing.py).
+        below = make
+        if wrapper == "zstd+sse":
+            os.makedirs(data_dir, exist_ok=True)
+            zkeyring = sse.Keyring(data_dir)
+            below = lambda: AlwaysEncrypted(make(), zkeyring)  # noqa: E731
+
+        def compressed() -> base.Storage:
+            return compressing.CompressingStorage(
+                below(), default="zstd", min_size=0, frame=4096
+            )
+
+        return Backend(request.param, compressed, encrypted=wrapper == "zstd+sse")
     os.makedirs(data_dir, exist_ok=True)
     keyring = sse.Keyring(data_dir)
     return Backend(
