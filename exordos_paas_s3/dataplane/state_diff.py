@@ -91,6 +91,8 @@ def bucket_settings(spec: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any]:
     # S3 Tables: sent only when set, like encryption.
     if spec.get("table_bucket"):
         settings["table_bucket"] = True
+    if spec.get("compression"):
+        settings["compression"] = spec["compression"]
     return settings
 
 
@@ -109,6 +111,8 @@ def _actual_bucket_settings(actual: tp.Mapping[str, tp.Any]) -> dict[str, tp.Any
         settings["encryption"] = actual["encryption"]
     if actual.get("table_bucket"):
         settings["table_bucket"] = True
+    if actual.get("compression"):
+        settings["compression"] = actual["compression"]
     return settings
 
 

@@ -71,6 +71,13 @@ class Encryption(str, enum.Enum):
     AES256 = "aes256"
 
 
+class Compression(str, enum.Enum):
+    """Transparent compression of objects at rest (gateway/storage/compressing.py)."""
+
+    NONE = "none"
+    ZSTD = "zstd"
+
+
 STATUSES = [s.value for s in Status]
 
 # Fields the data plane reports rather than the tenant asks for.
@@ -210,6 +217,10 @@ class Instance(
     )
     # Versioning of a bucket created without saying (the default bucket too).
     versioning = properties.property(types.Boolean(), default=False)
+    # Compression of the instance's buckets that do not set their own.
+    compression = properties.property(
+        types.Enum([c.value for c in Compression]), default=Compression.NONE.value
+    )
     # MFA delete is not implemented: only false is accepted (validate_shape).
     mfa_delete = properties.property(types.Boolean(), default=False)
     ipsv4 = properties.property(types.TypedList(types.String()), default=list)
@@ -390,6 +401,10 @@ class Bucket(InstanceChild):
     # S3 Tables: the bucket serves an Iceberg REST catalog on its gateways
     # (gateway/tables). One way: see update().
     table_bucket = properties.property(types.Boolean(), default=False)
+    # "zstd" or "none"; None (the default): the instance's compression.
+    compression = properties.property(
+        types.AllowNone(types.Enum([c.value for c in Compression])), default=None
+    )
     # Reported by the data plane: None until it has looked.
     is_empty = properties.property(types.AllowNone(types.Boolean()), default=None)
     # Lets a delete remove the objects too (see validation.BucketNotEmpty).

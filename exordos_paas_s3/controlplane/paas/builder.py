@@ -66,6 +66,11 @@ def bucket_spec(bucket: models.Bucket) -> dict[str, tp.Any]:
     # S3 Tables: likewise only when on.
     if bucket.table_bucket:
         spec["table_bucket"] = True
+    # The bucket's compression, else the instance's; sent only when it is on,
+    # for the same reason.
+    compression = bucket.compression or bucket.instance.compression
+    if compression == models.Compression.ZSTD.value:
+        spec["compression"] = compression
     return spec
 
 

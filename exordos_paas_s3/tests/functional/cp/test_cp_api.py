@@ -196,6 +196,21 @@ def test_table_bucket_is_one_way(cp_owner, cp_instance):
     assert made["table_bucket"] is True
 
 
+def test_bucket_and_instance_compression(cp_owner, cp_instance):
+    assert cp_owner.ok("GET", cp_instance)["compression"] == "none"
+    buckets = cp_instance + "/buckets/"
+    bucket = cp_owner.ok("POST", buckets, {"name": "logs"})
+    assert bucket.get("compression") is None  # the instance's
+    path = buckets + bucket["uuid"]
+    assert cp_owner.ok("PUT", path, {"compression": "zstd"})["compression"] == "zstd"
+    assert cp_owner.put(path, {"compression": "gzip"}).status_code == 400
+    assert cp_owner.ok("PUT", cp_instance, {"compression": "zstd"})["compression"] == (
+        "zstd"
+    )
+    assert cp_owner.put(cp_instance, {"compression": "lz4"}).status_code == 400
+    cp_owner.ok("DELETE", path)
+
+
 def test_bucket_object_lock_with_default_retention(cp_owner, cp_instance):
     buckets = cp_instance + "/buckets/"
     body = {
