@@ -29,6 +29,7 @@ from exordos_paas_s3.gateway.handlers import (
     version_docs,
 )
 from exordos_paas_s3.gateway.handlers import object as object_handlers
+from exordos_paas_s3.gateway.lifecycle import expiration
 from exordos_paas_s3.gateway.operations import Operation
 from exordos_paas_s3.gateway.request import Request, Response, iso8601, quote_etag
 from exordos_paas_s3.gateway.storage.base import PartInfo
@@ -281,6 +282,8 @@ async def complete_multipart_upload(req: Request) -> Response:
     headers = sse.public_headers(info.system_meta)
     if info.version_id and info.version_id != "null":
         headers["x-amz-version-id"] = info.version_id
+    if (rules := expiration.rules_of(req)) is not None:
+        await expiration.add_header(req, rules, info, headers)
     return Response(headers=headers, xml=root)
 
 

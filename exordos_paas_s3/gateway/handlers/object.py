@@ -826,6 +826,8 @@ async def copy_object(req: Request) -> Response:
         headers["x-amz-copy-source-version-id"] = source.version_id
     if info.version_id and info.version_id != "null":
         headers["x-amz-version-id"] = info.version_id
+    if (rules := expiration.rules_of(req)) is not None:
+        await expiration.add_header(req, rules, info, headers, docs.tags)
     return Response(headers=headers, xml=result)
 
 

@@ -353,6 +353,22 @@ def test_expiration_header_on_put_head_get(s3, bucket):
         _expiration(s3.get_object(Bucket=bucket, Key="tmp/a", Range="bytes=0-0"))
         == value
     )
+    # CopyObject (with the tags of the source) and CompleteMultipartUpload too.
+    copied = s3.copy_object(
+        Bucket=bucket, Key="tmp/copy", CopySource={"Bucket": bucket, "Key": "tmp/a"}
+    )
+    assert _expiration(copied) == value
+    up = s3.create_multipart_upload(Bucket=bucket, Key="tmp/mp", Tagging="k=v")
+    part = s3.upload_part(
+        Bucket=bucket, Key="tmp/mp", UploadId=up["UploadId"], PartNumber=1, Body=b"x"
+    )
+    done = s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="tmp/mp",
+        UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    assert _expiration(done) == value
     # No header: tag missing, or only a disabled rule matches.
     assert _expiration(s3.put_object(Bucket=bucket, Key="tmp/b", Body=b"x")) is None
     assert _expiration(s3.head_object(Bucket=bucket, Key="tmp/b")) is None
