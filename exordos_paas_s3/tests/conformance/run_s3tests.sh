@@ -65,6 +65,31 @@ fi
 export OUT_DIR="${OUT_DIR:-/tmp/s3t-out/$TARGET-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT_DIR"
 
+# The suite's lifecycle_expiration tests count a lifecycle day as its
+# lc_debug_interval (S3_LC_DEBUG_INTERVAL, 10 s): our gateway runs its
+# lifecycle executor every second on a day that long. They are marked
+# fails_on_aws (AWS's day is real), so the s3 profile's expression is
+# widened to take them. Six are deselected: their rule's Filter holds two
+# conditions side by side (Prefix with Tag, Prefix with a size, or Prefix,
+# Tag and And), which AWS refuses as MalformedXML and so do we (RGW reads
+# them as an And). The slowest test sleeps 100 s, hence the per-test limit.
+export S3_LC_DEBUG_INTERVAL="${S3_LC_DEBUG_INTERVAL:-10}"
+export S3T_TEST_TIMEOUT="${S3T_TEST_TIMEOUT:-180}"
+S3_PROFILE_MARKEXPR="not fails_on_aws and not iam_account and not iam_tenant and not iam_cross_account \
+and not iam_user and not iam_role and not user_policy and not role_policy and not session_policy \
+and not group and not group_policy and not abac_test and not test_of_sts and not webidentity_test \
+and not sns and not s3select and not cloud_transition and not cloud_restore and not lifecycle_expiration \
+and not lifecycle_transition and not bucket_logging and not storage_class"
+if [ "$TARGET" = ours ] && [ -z "${S3T_MARKEXPR+x}" ] && [ "${S3T_PROFILE:-s3}" = s3 ]; then
+  export S3T_MARKEXPR="($S3_PROFILE_MARKEXPR) or (lifecycle_expiration and not lifecycle_transition \
+and not cloud_transition and not cloud_restore)"
+  for t in tags1 tags2 versioned_tags2 noncur_tags1 size_gt size_lt; do
+    S3T_EXTRA_ARGS="${S3T_EXTRA_ARGS:-} --deselect s3tests/functional/test_s3.py::test_lifecycle_expiration_$t"
+  done
+  export S3T_EXTRA_ARGS
+fi
+LIFECYCLE_ARGS=(--lifecycle-interval 1 --lifecycle-day-seconds "$S3_LC_DEBUG_INTERVAL")
+
 free_port() {
   "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -108,7 +133,8 @@ case "$TARGET" in
     EXORDOS_S3_ROOT_ACCESS_KEY="$ROOT_AK" EXORDOS_S3_ROOT_SECRET_KEY="$ROOT_SK" \
       "$VENV/bin/exordos-s3-gateway" --data-dir "$DATA_DIR" --listen "$ENDPOINT" \
       --admin-listen "127.0.0.1:$ADMIN_PORT" \
-      --kms-keys testkey-1,testkey-2 "${EXTRA_ARGS[@]}" >"$SERVER_LOG" 2>&1 &
+      --kms-keys testkey-1,testkey-2 "${LIFECYCLE_ARGS[@]}" "${EXTRA_ARGS[@]}" \
+      >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$ADMIN_PORT/v1/health"
     wait_http "http://$ENDPOINT/"
