@@ -21,11 +21,11 @@ from restalchemy.storage.sql import migrations
 
 class MigrationStep(migrations.AbstractMigrationStep):
     def __init__(self):
-        self._depends = ["0002-exordos-paas-s3-seed-fields-02df65.py"]
+        self._depends = ["0003-exordos-paas-s3-instance-storage-7c41d2.py"]
 
     @property
     def migration_id(self):
-        return "7c41d2e8-3b9a-4f0c-9e61-2a5d8b7f4c13"
+        return "b83e5f17-6d2c-4a91-8e05-3f7c9a1d2e64"
 
     @property
     def is_manual(self):
