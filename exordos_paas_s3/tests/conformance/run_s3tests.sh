@@ -21,7 +21,7 @@
 # runs the shared runner (run.sh), prints the per-area summary and compares
 # the failures with expected-failures.txt beside this script.
 #
-#   run_s3tests.sh                 # gateway, default s3 profile (633 tests)
+#   run_s3tests.sh                 # gateway, default s3 profile (648 tests)
 #   TARGET=moto run_s3tests.sh     # moto_server instead, for the reference figure
 #   S3T_KEYWORD=multipart run_s3tests.sh   # narrow (passed through to run.sh)
 #
