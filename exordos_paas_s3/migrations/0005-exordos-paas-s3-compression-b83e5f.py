@@ -21,7 +21,7 @@ from restalchemy.storage.sql import migrations
 
 class MigrationStep(migrations.AbstractMigrationStep):
     def __init__(self):
-        self._depends = ["0003-exordos-paas-s3-instance-storage-7c41d2.py"]
+        self._depends = ["0004-exordos-paas-s3-table-bucket-4e9b1f.py"]
 
     @property
     def migration_id(self):
