@@ -21,7 +21,7 @@ from restalchemy.storage.sql import migrations
 
 class MigrationStep(migrations.AbstractMigrationStep):
     def __init__(self):
-        self._depends = ["0004-exordos-paas-s3-table-bucket-4e9b1f.py"]
+        self._depends = ["0005-exordos-paas-s3-tls-fingerprints-4be8d1.py"]
 
     @property
     def migration_id(self):
