@@ -33,8 +33,10 @@ independent zstd frame, stored back to back. The record in ``system_meta``
 (``x-exordos-compression``, stripped from every ObjectInfo returned) holds
 the algorithm, the frame size, each frame's stored size, and the original
 size, ETag and checksums. A range reads and decompresses only the frames it
-covers (a 1 MiB range: at most 2 frames), from the very version resolved
-(its stored ETag is checked), with one frame in memory at a time.
+covers (a 1 MiB range: at most 2 frames), one frame at a time and only when
+the client takes more (a stalled reader holds one frame), from the very
+version opened: through the backend's handle on it (``ObjectReader.stored``)
+when there is one, else by version id with the stored ETag checked.
 """
 
 from __future__ import annotations
@@ -426,71 +428,23 @@ class CompressingStorage(base.StorageWrapper):
         length = available if length is None else max(0, min(length, available))
         frame = record["f"]
         sizes = record["z"]
-        # The very version opened: its stored ETag is checked on the re-open.
-        pinned = stored.version_id if stored.version_id != "null" else None
+        # Read the very version opened, until its last byte (the backend's
+        # handle on it); below SSE, or on a backend without one, by version
+        # id and stored ETag (refusing to mix versions).
+        if reader.stored is not None:
+            opened = reader.stored
+        else:
+            pinned = stored.version_id if stored.version_id != "null" else None
+
+            def opened() -> base.StoredData:
+                return _Reopened(
+                    self.inner, bucket, key, pinned, stored.etag, customer_key
+                )
 
         def stream() -> base.ByteStream:
-            return self._decompress(
-                bucket,
-                key,
-                pinned,
-                stored.etag,
-                customer_key,
-                frame,
-                sizes,
-                start,
-                length,
-            )
+            return _decompress(opened(), frame, sizes, start, length)
 
         return base.ObjectReader(info, start, length, stream)
-
-    async def _decompress(
-        self,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str,
-        customer_key: sse.CustomerKey | None,
-        frame: int,
-        sizes: list[int],
-        start: int,
-        length: int,
-    ) -> base.ByteStream:
-        if length <= 0:
-            return
-        first = start // frame
-        last = (start + length - 1) // frame
-        offset = sum(sizes[:first])
-        span = sum(sizes[first : last + 1])
-        reader = await self.inner.open_object(
-            bucket, key, version_id, offset, span, customer_key
-        )
-        if reader.info.etag != etag:
-            raise errors.InternalError("The object changed while it was read.")
-        decompressor = zstandard.ZstdDecompressor()
-        pending = bytearray()
-        index = first
-        skip = start - first * frame
-        left = length
-        async for chunk in reader.stream():
-            pending += chunk
-            while index <= last and len(pending) >= sizes[index]:
-                packed = bytes(pending[: sizes[index]])
-                del pending[: sizes[index]]
-                index += 1
-                data = await asyncio.to_thread(decompressor.decompress, packed)
-                if skip:
-                    data = data[skip:]
-                    skip = 0
-                if len(data) > left:
-                    data = data[:left]
-                left -= len(data)
-                if data:
-                    yield data
-                if left <= 0:
-                    return
-        if left > 0:
-            raise errors.InternalError("A compressed object is shorter than recorded.")
 
     # --- usage ------------------------------------------------------------------
 
@@ -518,6 +472,66 @@ class CompressingStorage(base.StorageWrapper):
                 return usage
             key_marker = page.next_key_marker or ""
             version_marker = page.next_version_id_marker or ""
+
+
+async def _decompress(
+    data: base.StoredData, frame: int, sizes: list[int], start: int, length: int
+) -> base.ByteStream:
+    """The original bytes [start, start+length): the covering frames only,
+    read and decompressed one at a time when the consumer asks for more
+    (a stalled client holds at most one frame)."""
+    try:
+        if length <= 0:
+            return
+        first = start // frame
+        last = (start + length - 1) // frame
+        offset = sum(sizes[:first])
+        skip = start - first * frame
+        left = length
+        decompressor = zstandard.ZstdDecompressor()
+        for index in range(first, last + 1):
+            packed = await data.read(offset, sizes[index])
+            if len(packed) != sizes[index]:
+                raise errors.InternalError(
+                    "A compressed object is shorter than recorded."
+                )
+            offset += sizes[index]
+            out = await asyncio.to_thread(decompressor.decompress, packed)
+            if skip:
+                out = out[skip:]
+                skip = 0
+            if len(out) > left:
+                out = out[:left]
+            left -= len(out)
+            if out:
+                yield out
+    finally:
+        data.close()
+
+
+class _Reopened(base.StoredData):
+    """Stored bytes read by opening the version again (by id, or the key for
+    a "null" version) and refusing another version than the one resolved."""
+
+    def __init__(
+        self,
+        storage: base.Storage,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        etag: str,
+        customer_key: sse.CustomerKey | None,
+    ) -> None:
+        self._args = (storage, bucket, key, version_id, etag, customer_key)
+
+    async def read(self, offset: int, size: int) -> bytes:
+        storage, bucket, key, version_id, etag, customer_key = self._args
+        reader = await storage.open_object(
+            bucket, key, version_id, offset, size, customer_key
+        )
+        if reader.info.etag != etag:
+            raise errors.InternalError("The object changed while it was read.")
+        return b"".join([chunk async for chunk in reader.stream()])
 
 
 def base64_of(raw: bytes) -> str:

@@ -30,20 +30,36 @@ async def _body(data: bytes, size: int = 64 * 1024):
         yield data[i : i + size]
 
 
+class CountingData(base.StoredData):
+    def __init__(self, inner: base.StoredData, reads: list) -> None:
+        self.inner = inner
+        self.reads = reads
+
+    async def read(self, offset: int, size: int) -> bytes:
+        self.reads.append((offset, size))
+        return await self.inner.read(offset, size)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class CountingStorage(base.StorageWrapper):
-    """Records the stored byte spans reads ask the backend for."""
+    """Records the stored bytes reads ask the backend for."""
 
     def __init__(self, inner: base.Storage) -> None:
         super().__init__(inner)
-        self.spans: list[tuple[int, int | None]] = []
+        self.spans: list[tuple[int, int]] = []
 
     async def open_object(
         self, bucket, key, version_id=None, start=0, length=None, customer_key=None
     ):
-        self.spans.append((start, length))
-        return await self.inner.open_object(
+        reader = await self.inner.open_object(
             bucket, key, version_id, start, length, customer_key
         )
+        stored = reader.stored
+        if stored is not None:
+            reader.stored = lambda: CountingData(stored(), self.spans)
+        return reader
 
 
 def _run(tmp_path, fn):
@@ -83,8 +99,11 @@ def test_a_middle_mebibyte_reads_at_most_two_frames(tmp_path):
         counting.spans.clear()
         out = b"".join([c async for c in reader.stream()])
         assert out == data[mid : mid + MIB]
-        # Frames 3 and 4 of 8: their stored bytes and nothing else.
-        assert counting.spans == [(sum(sizes[:3]), sizes[3] + sizes[4])]
+        # Frames 3 and 4 of 8, one read each, and nothing else.
+        assert counting.spans == [
+            (sum(sizes[:3]), sizes[3]),
+            (sum(sizes[:4]), sizes[4]),
+        ]
 
     _run(tmp_path, t)
 
@@ -101,5 +120,21 @@ def test_the_sample_decides_and_small_objects_stay_plain(tmp_path):
             assert compressing.RECORD_META not in stored.system_meta
         reader = await st.open_object("b", "noise")
         assert b"".join([c async for c in reader.stream()]) == noise
+
+    _run(tmp_path, t)
+
+
+def test_a_read_keeps_the_version_it_opened_across_an_overwrite(tmp_path):
+    one, two = _text(3 * MIB), _text(3 * MIB)[::-1]
+
+    async def t(st, counting, backend):
+        await st.put_object(base.PutRequest("b", "k", "o"), _body(one))
+        whole = await st.open_object("b", "k")
+        ranged = await st.open_object("b", "k", start=MIB + 7, length=MIB)
+        await st.put_object(base.PutRequest("b", "k", "o"), _body(two))
+        await st.delete_object("b", "k")
+        assert b"".join([c async for c in whole.stream()]) == one
+        got = b"".join([c async for c in ranged.stream()])
+        assert got == one[MIB + 7 : 2 * MIB + 7]
 
     _run(tmp_path, t)
