@@ -308,6 +308,7 @@ async def build(conf: cfg.ConfigOpts):
             day_seconds=conf.lifecycle_day_seconds,
             batch=conf.lifecycle_batch,
         )
+        request_metrics.attach_lifecycle(lifecycle_worker)
     admin_app = admin.make_admin_app(
         store,
         root_access_key=root_access,

@@ -85,6 +85,8 @@ class Metrics:
         self._storage: typing.Any = None
         self._data_dir: str | None = None
         self._usage: list[tuple[str, int, int]] = []
+        # The lifecycle executor (gateway/lifecycle/worker.py), when it runs.
+        self._lifecycle: typing.Any = None
 
     def observe(
         self,
@@ -111,6 +113,9 @@ class Metrics:
     def attach_storage(self, storage: typing.Any, data_dir: str | None) -> None:
         self._storage = storage
         self._data_dir = data_dir
+
+    def attach_lifecycle(self, worker: typing.Any) -> None:
+        self._lifecycle = worker
 
     async def refresh(self) -> None:
         """Read per-bucket usage (the index's trigger-kept counters) before
@@ -178,6 +183,7 @@ class Metrics:
             value=self.connections,
         )
         yield from self._storage_families()
+        yield from self._lifecycle_families()
 
     def _storage_families(self) -> typing.Iterator[typing.Any]:
         objects = GaugeMetricFamily(
@@ -230,6 +236,36 @@ class Metrics:
             )
             yield commit
             yield batch
+
+    def _lifecycle_families(self) -> typing.Iterator[typing.Any]:
+        worker = self._lifecycle
+        if worker is None:
+            return
+        actions = CounterMetricFamily(
+            "exordos_s3_lifecycle_actions",
+            "Lifecycle executor actions since start (versions kept by a lock "
+            "and buckets a pass could not finish included).",
+            labels=["action"],
+        )
+        totals = worker.totals
+        for name in LIFECYCLE_ACTIONS:
+            actions.add_metric([name], getattr(totals, name))
+        yield actions
+        yield CounterMetricFamily(
+            "exordos_s3_lifecycle_passes",
+            "Lifecycle executor passes completed since start.",
+            value=worker.passes,
+        )
+
+
+LIFECYCLE_ACTIONS = (
+    "expired",
+    "noncurrent_expired",
+    "delete_markers_removed",
+    "uploads_aborted",
+    "locked_skipped",
+    "errors",
+)
 
 
 def _bound(bound: float) -> str:

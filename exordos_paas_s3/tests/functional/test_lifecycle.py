@@ -398,6 +398,14 @@ def test_admin_reports_progress(s3, bucket, lc_gateway):
     assert doc["enabled"] is True and doc["day_seconds"] == DAY
     assert doc["passes"] >= 1 and doc["lease_held"] is True
     assert doc["totals"]["expired"] >= 1
+    scraped = requests.get(lc_gateway.admin_endpoint + "/metrics", timeout=5).text
+    line = next(
+        x
+        for x in scraped.splitlines()
+        if x.startswith('exordos_s3_lifecycle_actions_total{action="expired"}')
+    )
+    assert float(line.split()[-1]) >= 1
+    assert "exordos_s3_lifecycle_passes_total" in scraped
 
 
 def _count(s3, bucket, prefix):
