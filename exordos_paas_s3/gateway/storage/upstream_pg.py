@@ -135,6 +135,8 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         self._watchers: list[Callable[[str | None], None]] = []
         # This process among the index's gateways (its retiring blobs).
         self._gateway_id = secrets.token_hex(8)
+        # Background leases held (name -> (holder, advisory lock)).
+        self._leases_held: dict[str, tuple[str, Lease]] = {}
 
     def __repr__(self) -> str:
         return f"<PgUpstreamStorage {self._blobs!r} index=postgresql>"
@@ -237,6 +239,8 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
         if self._listener is not None:
             await self._run(self._listener.join)
             self._listener = None
+        for name in list(self._leases_held):
+            await self.release_lease(name, self._leases_held[name][0])
         if self._pg is not None:
             try:
                 # What this gateway could not delete is an orphan now.
@@ -618,6 +622,31 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             self._stopping.wait(0.5)
 
     # --- advisory locks for background workers -----------------------------------
+
+    async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        """The lease ``name`` across every gateway of the index: a session
+        advisory lock (``try_lock``). It needs no expiry: it lasts while
+        this gateway's connection does, so a gateway that dies frees it at
+        once and ``ttl`` is not used; renewing checks it is still held."""
+        held = self._leases_held.get(name)
+        if held is not None:
+            if held[0] != holder:
+                return False
+            if await self._run(held[1].held):
+                return True
+            self._leases_held.pop(name, None)
+            await self._run(held[1].release)
+        lease = await self._run(self.try_lock, name)
+        if lease is None:
+            return False
+        self._leases_held[name] = (holder, lease)
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        held = self._leases_held.get(name)
+        if held is not None and held[0] == holder:
+            del self._leases_held[name]
+            await self._run(held[1].release)
 
     def try_lock(self, name: str) -> Lease | None:
         """A session-level advisory lock named ``name`` held on a connection

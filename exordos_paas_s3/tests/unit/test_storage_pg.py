@@ -270,6 +270,24 @@ def test_try_lock_is_held_by_one_holder_at_a_time(tmp_path, index_url):
     asyncio.run(t())
 
 
+def test_background_lease_is_one_gateways_until_released_or_closed(tmp_path, index_url):
+    """The lifecycle worker's lease (Storage.acquire_lease) holds across
+    gateways of one PostgreSQL index, not only within a process."""
+
+    async def t():
+        async with _gateways(tmp_path, index_url, 2) as (a, b):
+            assert await a.acquire_lease("lifecycle", "gw-a", 60)
+            assert await a.acquire_lease("lifecycle", "gw-a", 60)  # renewal
+            assert not await b.acquire_lease("lifecycle", "gw-b", 60)
+            assert not await a.acquire_lease("lifecycle", "other", 60)
+            await a.release_lease("lifecycle", "gw-a")
+            assert await b.acquire_lease("lifecycle", "gw-b", 60)
+            await b.close()  # a closing (or dying) gateway frees its lease
+            assert await a.acquire_lease("lifecycle", "gw-a", 60)
+
+    asyncio.run(t())
+
+
 def test_unreachable_index_is_503_with_retry_after_then_recovers(tmp_path, index_url):
     relay = pg.relay()
     via_proxy = pg.through(relay, index_url)
