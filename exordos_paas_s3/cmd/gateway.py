@@ -120,6 +120,35 @@ def _open_sealed(conf: cfg.ConfigOpts, what: str, context: str, sealed: str) -> 
         raise SystemExit(f"exordos-s3-gateway: {what}: {exc}") from None
 
 
+def shared_sse_master(conf: cfg.ConfigOpts) -> bytes | None:
+    """The SSE master key every gateway of the instance shares (decision
+    0018): --sse-master-key-file, else sealed to this node by the control
+    plane; None: the data directory's own key (a single gateway)."""
+    from exordos_paas_s3.gateway import sse
+
+    if conf.sse_master_key_file:
+        try:
+            with open(conf.sse_master_key_file, "rb") as f:
+                text = f.read()
+        except OSError as exc:
+            raise SystemExit(
+                f"exordos-s3-gateway: --sse-master-key-file: {exc.strerror}"
+            ) from None
+    elif conf.sse_master_key_sealed:
+        text = _open_sealed(
+            conf,
+            "sse master key",
+            node_seal.SSE_MASTER_CONTEXT,
+            conf.sse_master_key_sealed,
+        ).encode()
+    else:
+        return None
+    try:
+        return sse.decode_master_key(text)
+    except ValueError as exc:
+        raise SystemExit(f"exordos-s3-gateway: sse master key: {exc}") from None
+
+
 def secrets_sealer(conf: cfg.ConfigOpts, data_dir: str):
     """What seals access-key secrets in iam.sqlite (gateway/auth/secret_seal.py):
     the key file of --secrets-key-file, else the node key when this gateway
@@ -235,7 +264,16 @@ async def build(conf: cfg.ConfigOpts):
         kms_keys=conf.kms_keys,
         auto_create=conf.kms_auto_create,
         default_kms_key=conf.kms_default_key,
+        shared_master=shared_sse_master(conf),
     )
+    # Gateways sharing an index must share the key too: the index keeps the
+    # first one's fingerprint and refuses another (decision 0018).
+    check_key = getattr(backend, "check_sse_fingerprint", None)
+    if check_key is not None:
+        try:
+            await check_key(keyring.fingerprint())
+        except ValueError as exc:
+            raise SystemExit(f"exordos-s3-gateway: {exc}") from None
     # Both wrappers are Storage implementations (storage/base.StorageWrapper).
     encrypting_storage = encrypting.EncryptingStorage(
         backend, keyring, c_require_tls=conf.sse_c_require_tls

@@ -285,6 +285,23 @@ OPTS = [
         help="Key ids of the local KMS (SSE-KMS) to create at start if "
         "missing; keys live in <data-dir>/kms-keys.json (mode 600).",
     ),
+    cfg.StrOpt(
+        "sse-master-key-file",
+        default=None,
+        help="A file (32 raw bytes or their base64, mode 600) holding the SSE "
+        "master key shared by every gateway of one namespace (s3 blob store "
+        "+ PostgreSQL index): SSE-S3 and SSE-KMS objects written through any "
+        "of them open on all (KMS keys are derived from it). Unset: "
+        "<data-dir>/sse-master.key and kms-keys.json, this gateway's own.",
+    ),
+    cfg.StrOpt(
+        "sse-master-key-sealed",
+        default=None,
+        secret=True,
+        help="The shared SSE master key sealed to this node (as the control "
+        "plane writes it; opened with the node's key like "
+        "root_secret_key_sealed). --sse-master-key-file comes first.",
+    ),
     cfg.BoolOpt(
         "kms-auto-create",
         default=False,

@@ -302,13 +302,36 @@ def _write_secret(path: str, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def decode_master_key(text: str | bytes) -> bytes:
+    """A shared SSE master key from its delivered form: 32 raw bytes or
+    their base64 (what the control plane generates)."""
+    raw = text.encode() if isinstance(text, str) else text
+    if len(raw) == KEY_LEN:
+        return raw
+    try:
+        key = base64.b64decode(raw.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != KEY_LEN:
+        raise ValueError(f"not a {KEY_LEN}-byte key (raw or base64)")
+    return key
+
+
 class Keyring:
     """The master key of SSE-S3 and the named keys of the local KMS.
 
-    Both live in the gateway's data directory (mode 600): ``sse-master.key``
-    (32 random bytes, created on first start) and ``kms-keys.json`` (key id ->
-    base64 key). Key ids listed in ``kms_keys`` are created at start; other
-    ids are refused (KMS.NotFoundException) unless ``auto_create`` is set.
+    Without a shared key both live in the gateway's data directory (mode
+    600): ``sse-master.key`` (32 random bytes, created on first start) and
+    ``kms-keys.json`` (key id -> base64 key). Key ids listed in ``kms_keys``
+    are created at start; other ids are refused (KMS.NotFoundException)
+    unless ``auto_create`` is set.
+
+    With ``shared_master`` (one key for every gateway of an instance,
+    decision 0018) new records are wrapped with it, marked ``"m": 1``, and
+    a KMS key is derived from it and the key id, so every gateway holding
+    the key reads what any of them wrote and nothing is written to the data
+    directory. Records without the mark keep opening with the data
+    directory's files, which are read if present and never created.
     """
 
     MASTER_FILE = "sse-master.key"
@@ -320,27 +343,39 @@ class Keyring:
         kms_keys: list[str] | tuple[str, ...] = (),
         auto_create: bool = False,
         default_kms_key: str | None = None,
+        shared_master: bytes | None = None,
     ) -> None:
         self._dir = data_dir
         self.auto_create = auto_create
         self.default_kms_key = default_kms_key or None
         self._lock = threading.Lock()
-        self._master = self._load_master()
+        self._shared = shared_master
+        if shared_master is not None and len(shared_master) != KEY_LEN:
+            raise ValueError(f"the shared SSE master key is not {KEY_LEN} bytes")
+        self._file_master = self._load_master(create=shared_master is None)
         self._kms = self._load_kms()
-        for key_id in kms_keys:
-            if key_id and key_id not in self._kms:
-                self._create(key_id)
+        self._named = {self._short_id(k) for k in kms_keys if k}
+        if shared_master is None:
+            for key_id in kms_keys:
+                if key_id and key_id not in self._kms:
+                    self._create(key_id)
 
     def __repr__(self) -> str:
         # Never the keys themselves.
-        return f"<Keyring kms_keys={len(self._kms)}>"
+        return f"<Keyring kms_keys={len(self._kms)} shared={self.shared}>"
 
-    def _load_master(self) -> bytes:
+    @property
+    def shared(self) -> bool:
+        return self._shared is not None
+
+    def _load_master(self, create: bool) -> bytes | None:
         path = os.path.join(self._dir, self.MASTER_FILE)
         try:
             with open(path, "rb") as f:
                 key = f.read()
         except FileNotFoundError:
+            if not create:
+                return None
             key = secrets.token_bytes(KEY_LEN)
             _write_secret(path, key)
             LOG.info("created the SSE master key in %s", path)
@@ -374,7 +409,25 @@ class Keyring:
 
     @property
     def master(self) -> bytes:
-        return self._master
+        """The key new SSE-S3 records are wrapped with."""
+        if self._shared is not None:
+            return self._shared
+        assert self._file_master is not None
+        return self._file_master
+
+    def fingerprint(self) -> str:
+        """Names the key new records are wrapped with (not the key: an HKDF
+        output of it), so gateways sharing an index can compare keys."""
+        return (
+            HKDF(
+                algorithm=hashes.SHA256(),
+                length=16,
+                salt=None,
+                info=b"exordos-s3 sse master fingerprint",
+            )
+            .derive(self.master)
+            .hex()
+        )
 
     @staticmethod
     def _short_id(key_id: str) -> str:
@@ -383,8 +436,24 @@ class Keyring:
             return key_id.rsplit(":key/", 1)[1]
         return key_id
 
+    def _derived(self, short: str) -> bytes:
+        assert self._shared is not None
+        return HKDF(
+            algorithm=hashes.SHA256(),
+            length=KEY_LEN,
+            salt=None,
+            info=b"exordos-s3 kms key v1|" + short.encode(),
+        ).derive(self._shared)
+
     def kms_key(self, key_id: str) -> bytes:
+        """The key new SSE-KMS records of ``key_id`` are wrapped with."""
         short = self._short_id(key_id)
+        if self._shared is not None:
+            if short and (
+                short in self._named or short in self._kms or self.auto_create
+            ):
+                return self._derived(short)
+            raise KmsNotFound(f"Invalid keyId {key_id}")
         key = self._kms.get(short)
         if key is not None:
             return key
@@ -393,7 +462,33 @@ class Keyring:
         raise KmsNotFound(f"Invalid keyId {key_id}")
 
     def has_kms_key(self, key_id: str) -> bool:
-        return self._short_id(key_id) in self._kms or self.auto_create
+        short = self._short_id(key_id)
+        return short in self._kms or short in self._named or self.auto_create
+
+    def record_kek(self, kind: str, key_id: str | None, shared: bool) -> bytes:
+        """The key a stored record was wrapped with: the shared key (or a
+        KMS key derived from it) for records marked so, else this data
+        directory's files."""
+        if shared:
+            if self._shared is None:
+                LOG.error("a record wrapped with the shared SSE key; none here")
+                raise errors.InternalError()
+            if kind == KIND_KMS:
+                assert key_id is not None
+                return self._derived(self._short_id(key_id))
+            return self._shared
+        if kind == KIND_KMS:
+            assert key_id is not None
+            key = self._kms.get(self._short_id(key_id))
+            if key is None and self._shared is None:
+                return self.kms_key(key_id)
+            if key is None:
+                raise KmsNotFound(f"Invalid keyId {key_id}")
+            return key
+        if self._file_master is None:
+            LOG.error("a record wrapped with %s; no such file here", self.MASTER_FILE)
+            raise errors.InternalError()
+        return self._file_master
 
 
 KmsNotFound = type(

@@ -547,6 +547,7 @@ class InstanceController(
         tls_fingerprints=_READ_ONLY,
         root_access_key=_NEVER,
         root_secret=_NEVER,
+        sse_master_key=_NEVER,
         blob_store=_CREATE_ONLY,
         upstream_bucket=_CREATE_ONLY,
         upstream_secret_key=_WRITE_ONLY,

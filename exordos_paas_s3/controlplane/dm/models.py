@@ -22,6 +22,7 @@ and logs, so a model never holds a plaintext secret. Only the code that sends
 a secret to a node opens it (:meth:`SealedSecretsMixin.open_secret`).
 """
 
+import base64
 import datetime
 import enum
 import logging
@@ -181,7 +182,11 @@ class Instance(
     """One S3 service: a set of gateway nodes with their own data."""
 
     __tablename__ = "s3_instances"
-    __sealed_fields__ = ("root_secret", *instance_storage.SECRET_FIELDS)
+    __sealed_fields__ = (
+        "root_secret",
+        "sse_master_key",
+        *instance_storage.SECRET_FIELDS,
+    )
     __jsonfields__ = ("nodes", "tls_fingerprints")
 
     name = properties.property(
@@ -241,6 +246,11 @@ class Instance(
         types.AllowNone(types.String(min_length=16, max_length=128)), default=None
     )
     root_secret = properties.property(types.AllowNone(SealedSecret()), default=None)
+    # The SSE master key every gateway of the instance shares (base64 of 32
+    # random bytes; decision 0018): SSE-S3/SSE-KMS objects written through
+    # one node open on all. Made at insert, kept sealed, never in the API;
+    # the builder seals it to each node in gateway.conf.
+    sse_master_key = properties.property(types.AllowNone(SealedSecret()), default=None)
     # Where the gateways keep bytes and index (controlplane/instance_storage
     # says the rules): each node's disk by default, else an S3 upstream and
     # a PostgreSQL index. The two secrets are write-only and sealed.
@@ -273,6 +283,10 @@ class Instance(
         if self.root_secret is None:
             self.root_secret = self.seal_secret(
                 "root_secret", generate_secret(ROOT_SECRET_LENGTH)
+            )
+        if self.sse_master_key is None:
+            self.sse_master_key = self.seal_secret(
+                "sse_master_key", base64.b64encode(secrets.token_bytes(32)).decode()
             )
 
     def validate_shape(self):

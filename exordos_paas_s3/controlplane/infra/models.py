@@ -76,6 +76,19 @@ def storage_conf(
             f"upstream_access_key = {instance.upstream_access_key}",
             f"upstream_secret_key_sealed = {secret}",
         ]
+    if instance.sse_master_key is not None:
+        # One SSE master key for every node: an encrypted object written
+        # through one opens through all (decision 0018).
+        key = node_seal.seal(
+            node_key,
+            node_uuid,
+            node_seal.SSE_MASTER_CONTEXT,
+            instance.open_secret("sse_master_key"),
+        )
+        lines += [
+            "# The SSE master key shared by every node.",
+            f"sse_master_key_sealed = {key}",
+        ]
     if instance.index_url != "sqlite":
         password = (
             instance.open_secret("index_password")
@@ -141,7 +154,12 @@ class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
         # Never let the credentials into ua_target_resources via the
         # instance: they reach the nodes sealed, in gateway.conf.
         return frozenset(
-            ("root_secret", "root_access_key", *instance_storage.SECRET_FIELDS)
+            (
+                "root_secret",
+                "root_access_key",
+                "sse_master_key",
+                *instance_storage.SECRET_FIELDS,
+            )
         )
 
     def disk_spec(self) -> infra_models.SetDisksSpec:

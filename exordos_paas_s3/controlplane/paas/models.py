@@ -183,7 +183,12 @@ class PaaSInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
     def get_resource_ignore_fields(self) -> tp.Collection[str]:
         # Never let the credentials into ua_target_resources.
         return frozenset(
-            ("root_secret", "root_access_key", *instance_storage.SECRET_FIELDS)
+            (
+                "root_secret",
+                "root_access_key",
+                "sse_master_key",
+                *instance_storage.SECRET_FIELDS,
+            )
         )
 
     def actual_node_set(self) -> infra_models.NodeSet | None:

@@ -60,7 +60,9 @@ changes and still is a ``Storage``.
 from __future__ import annotations
 
 import abc
+import asyncio
 import base64
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -655,6 +657,26 @@ class Storage(abc.ABC):
     async def get_bucket_doc(self, bucket: str, name: str) -> bytes | None:
         """An opaque per-bucket document ("policy", "cors", "tagging", ...)."""
 
+    def bucket_doc_lock(
+        self, bucket: str, name: str
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held across a read-modify-write of one bucket document (the
+        Iceberg catalog): no other writer of ``(bucket, name)`` that takes
+        it runs in between. Here an in-process lock (one gateway owns its
+        index); a shared index also locks across gateways (decision 0018)."""
+        return self._process_doc_lock(bucket, name)
+
+    @contextlib.asynccontextmanager
+    async def _process_doc_lock(self, bucket: str, name: str) -> AsyncIterator[None]:
+        locks: dict[tuple[str, str], asyncio.Lock] = self.__dict__.setdefault(
+            "_bucket_doc_locks", {}
+        )
+        lock = locks.get((bucket, name))
+        if lock is None:
+            lock = locks[(bucket, name)] = asyncio.Lock()
+        async with lock:
+            yield
+
     @abc.abstractmethod
     async def put_bucket_doc(self, bucket: str, name: str, value: bytes) -> None: ...
 
@@ -1054,6 +1076,11 @@ class StorageWrapper(Storage):
 
     async def get_bucket_doc(self, bucket: str, name: str) -> bytes | None:
         return await self.inner.get_bucket_doc(bucket, name)
+
+    def bucket_doc_lock(
+        self, bucket: str, name: str
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.inner.bucket_doc_lock(bucket, name)
 
     async def put_bucket_doc(self, bucket: str, name: str, value: bytes) -> None:
         await self.inner.put_bucket_doc(bucket, name, value)

@@ -230,6 +230,9 @@ class EncryptingStorage(base.StorageWrapper):
             salt = sse.new_data_key()[:16]
             kek = sse.customer_kek(spec.customer.key, salt)
             record["s"] = _b64(salt)
+        if spec.kind != sse.KIND_C and self.sse_keyring.shared:
+            # Wrapped with the instance's shared key (decision 0018).
+            record["m"] = 1
         aad = sse.record_aad(spec.kind, record.get("id"), record.get("x"))
         record["w"] = _b64(sse.wrap(kek, data_key, aad))
         return record, data_key
@@ -245,10 +248,10 @@ class EncryptingStorage(base.StorageWrapper):
             sse.check_customer_key(meta, customer)
             assert customer is not None
             kek = sse.customer_kek(customer.key, base64.b64decode(record["s"]))
-        elif kind == sse.KIND_KMS:
-            kek = self.sse_keyring.kms_key(record["id"])
         else:
-            kek = self.sse_keyring.master
+            kek = self.sse_keyring.record_kek(
+                kind, record.get("id"), bool(record.get("m"))
+            )
         aad = sse.record_aad(kind, record.get("id"), record.get("x"))
         try:
             return sse.unwrap(kek, base64.b64decode(record["w"]), aad)

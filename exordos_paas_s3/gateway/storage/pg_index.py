@@ -173,6 +173,19 @@ CREATE TABLE retiring_blobs (
 """,
     )
 )
+MIGRATIONS.append(
+    (
+        3,
+        """
+-- Facts every gateway of the index must agree on: the fingerprint of the
+-- SSE master key (decision 0018) -- not the key, an HKDF output of it.
+CREATE TABLE settings (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT NOT NULL
+);
+""",
+    )
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # A gateway whose heartbeat (every second) is older than this is dead.
 LIVE_FOR = "30 seconds"

@@ -70,6 +70,10 @@ T = TypeVar("T")
 CONNECT_TIMEOUT = 5  # seconds, per connection attempt
 POOL_TIMEOUT = 10.0  # seconds a request waits for a pooled connection
 DOWN_TIMEOUT = 1.0  # the same while the index looks down (see _connection)
+# The longest wait for another gateway's lock of a bucket document (ms).
+DOC_LOCK_WAIT_MS = 30000
+# The settings row of the SSE master key's fingerprint (decision 0018).
+SSE_FINGERPRINT = "sse_master_fingerprint"
 STATEMENT_TIMEOUT_MS = 30000  # a lock wait or a statement, at most
 MAX_ATTEMPTS = 12  # of a write job that loses races
 RETRY_AFTER = "1"
@@ -620,6 +624,68 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             self._listening.clear()
             self._forget_all()
             self._stopping.wait(0.5)
+
+    # --- what the gateways of the index share ------------------------------------
+
+    async def check_sse_fingerprint(self, fingerprint: str) -> None:
+        """Record the SSE master key's fingerprint if none is, else raise
+        ValueError unless it is the recorded one: a gateway with another key
+        would write objects the others cannot open (decision 0018)."""
+
+        def check() -> str:
+            with self._connection() as conn:
+                conn.execute(
+                    "INSERT INTO settings (name, value) VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (SSE_FINGERPRINT, fingerprint),
+                )
+                row = conn.execute(
+                    "SELECT value FROM settings WHERE name = %s", (SSE_FINGERPRINT,)
+                ).fetchone()
+                return str(row[0])
+
+        recorded = await self._run(self._with_retry, check)
+        if recorded != fingerprint:
+            raise ValueError(
+                "the SSE master key differs from the one the other gateways of "
+                f"this index use (fingerprint {fingerprint[:8]}…, recorded "
+                f"{recorded[:8]}…): give every gateway the same key "
+                "(--sse-master-key-file, or the control plane's)"
+            )
+
+    @contextlib.asynccontextmanager
+    async def bucket_doc_lock(self, bucket: str, name: str) -> AsyncIterator[None]:
+        """The in-process lock, then a session advisory lock on a connection
+        of its own, held across the caller's read-modify-write: the other
+        gateways' writers of the document wait (a dead holder's lock goes
+        with its connection). The document is re-read from the index inside
+        (the cache may not have heard of the last writer's NOTIFY yet)."""
+        async with super().bucket_doc_lock(bucket, name):
+            conn = await self._run(self._doc_lock, bucket, name)
+            try:
+                with self._buckets_lock:
+                    self._buckets_gen += 1
+                    self._bucket_docs.pop(bucket, None)
+                yield
+            finally:
+                await self._run(conn.close)
+
+    def _doc_lock(self, bucket: str, name: str) -> psycopg.Connection:
+        try:
+            conn = psycopg.connect(self._url, **self._connect_args())
+        except psycopg.OperationalError as exc:
+            raise unavailable(exc) from None
+        try:
+            # A holder that hangs is a 503 here, not a request that waits.
+            conn.execute(f"SET statement_timeout = {DOC_LOCK_WAIT_MS}")
+            conn.execute(
+                "SELECT pg_advisory_lock(hashtextextended(%s, 2))",
+                (f"{bucket}/{name}",),
+            )
+        except psycopg.Error as exc:
+            conn.close()
+            raise unavailable(exc) from None
+        return conn
 
     # --- advisory locks for background workers -----------------------------------
 

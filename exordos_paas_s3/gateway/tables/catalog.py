@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import logging
 import re
@@ -241,14 +242,13 @@ def shared(storage: storage_base.Storage) -> Catalog:
 class Catalog:
     """Table buckets over one :class:`Storage`; one per gateway process.
 
-    The gateway is one process with one event loop per node, so a per-bucket
-    ``asyncio.Lock`` around each read-modify-write of the catalog document
-    makes it atomic.
+    Each read-modify-write of the catalog document runs under the storage's
+    ``bucket_doc_lock``: an asyncio lock on a gateway with its own index, an
+    advisory lock of the shared PostgreSQL index across gateways.
     """
 
     def __init__(self, storage: storage_base.Storage) -> None:
         self._storage = storage
-        self._locks: dict[str, asyncio.Lock] = {}
         self._metadata: collections.OrderedDict[str, TableMetadata] = (
             collections.OrderedDict()
         )
@@ -256,11 +256,10 @@ class Catalog:
             collections.OrderedDict()
         )
 
-    def _lock(self, bucket: str) -> asyncio.Lock:
-        lock = self._locks.get(bucket)
-        if lock is None:
-            lock = self._locks[bucket] = asyncio.Lock()
-        return lock
+    def _lock(self, bucket: str) -> contextlib.AbstractAsyncContextManager[None]:
+        # The storage's lock of the catalog document: in-process on a
+        # gateway of its own, across gateways on a shared index.
+        return self._storage.bucket_doc_lock(bucket, DOC_CATALOG)
 
     # --- the catalog document ------------------------------------------------
 

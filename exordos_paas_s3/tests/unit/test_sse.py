@@ -272,3 +272,82 @@ def test_transport_rule():
     with pytest.raises(errors.S3Error) as exc:
         sse.check_transport({"scheme": "http", "client": ("10.0.0.1", 1)}, True)
     assert exc.value.status == 400
+
+
+# --- the shared master key (decision 0018) -----------------------------------
+
+
+def test_shared_key_opens_everywhere_and_keeps_the_old_file_keys(tmp_path):
+    """A node's data directory keyring (file keys) wrote objects; the node
+    then gets the instance's shared key: the old objects still open, new
+    ones open through another data directory holding only the shared key,
+    and nothing new is written to either directory."""
+    import asyncio
+
+    from exordos_paas_s3.gateway.storage import base, encrypting, local
+
+    node, other = tmp_path / "node", tmp_path / "other"
+    node.mkdir()
+    other.mkdir()
+    shared = sse.decode_master_key(base64.b64encode(b"k" * 32))
+    spec_s3 = sse.Spec(sse.KIND_S3)
+    spec_kms = sse.Spec(sse.KIND_KMS, kms_key_id="app")
+
+    async def chunks(data):
+        yield data
+
+    async def put(st, key, spec):
+        req = base.PutRequest("b", key, "owner", encryption=spec)
+        await st.put_object(req, chunks(key.encode() * 100))
+
+    async def read(st, key):
+        reader = await st.open_object("b", key)
+        return b"".join([c async for c in reader.stream()])
+
+    async def main():
+        inner = local.LocalStorage(str(tmp_path / "index"))
+        await inner.start()
+        try:
+            await inner.create_bucket("b", "owner", "us-east-1")
+            old = encrypting.EncryptingStorage(
+                inner, sse.Keyring(str(node), kms_keys=["app"])
+            )
+            await put(old, "old-s3", spec_s3)
+            await put(old, "old-kms", spec_kms)
+            files = sorted(os.listdir(node))
+            assert files == ["kms-keys.json", "sse-master.key"]
+            ring = sse.Keyring(str(node), kms_keys=["app"], shared_master=shared)
+            new = encrypting.EncryptingStorage(inner, ring)
+            await put(new, "new-s3", spec_s3)
+            await put(new, "new-kms", spec_kms)
+            for key in ("old-s3", "old-kms", "new-s3", "new-kms"):
+                assert await read(new, key) == key.encode() * 100
+            assert sorted(os.listdir(node)) == files
+            # Another gateway: the shared key alone, an empty data directory.
+            peer_ring = sse.Keyring(str(other), kms_keys=["app"], shared_master=shared)
+            peer = encrypting.EncryptingStorage(inner, peer_ring)
+            for key in ("new-s3", "new-kms"):
+                assert await read(peer, key) == key.encode() * 100
+            assert os.listdir(other) == []
+            assert peer_ring.fingerprint() == ring.fingerprint()
+            # The old node's own-file objects are not the peer's to open.
+            with pytest.raises(errors.S3Error) as exc:
+                await read(peer, "old-s3")
+            assert exc.value.status == 500
+            # A KMS id nobody configured is still refused.
+            with pytest.raises(errors.S3Error) as exc:
+                peer_ring.kms_key("unknown")
+            assert exc.value.code == "KMS.NotFoundException"
+        finally:
+            await inner.close()
+
+    asyncio.run(main())
+
+
+def test_master_key_forms():
+    raw = bytes(range(32))
+    assert sse.decode_master_key(raw) == raw
+    assert sse.decode_master_key(base64.b64encode(raw) + b"\n") == raw
+    for bad in (b"short", base64.b64encode(b"x" * 31)):
+        with pytest.raises(ValueError):
+            sse.decode_master_key(bad)

@@ -331,7 +331,55 @@ def test_a_gateway_started_from_the_builders_conf_serves_from_rgw(
         assert len(stored) == 1
         got = rgw.client().get_object(Bucket=upstream.bucket, Key=stored[0])
         assert got["Body"].read() == data
+        # SSE-S3 under the instance's shared key: no key file of its own.
+        s3.put_object(
+            Bucket="through-cp", Key="sealed", Body=data, ServerSideEncryption="AES256"
+        )
+        assert s3.get_object(Bucket="through-cp", Key="sealed")["Body"].read() == data
+        assert not (tmp_path / "data" / "sse-master.key").exists()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     assert upstream.secret_key not in log.read_text()
+
+
+def test_every_node_gets_the_instances_sse_master_key_sealed_to_it(
+    cp_owner, cp_version, cp_sql
+):
+    created = cp_owner.post(
+        INSTANCES,
+        _s3_body(
+            cp_version,
+            kind="cluster",
+            nodes_number=2,
+            index_url="postgresql://exordos@db.example:5432/s3index",
+        ),
+    )
+    assert created.status_code == 201, created.text
+    doc = created.json()
+    shown = [created.text, cp_owner.get(INSTANCES + doc["uuid"]).text]
+    shown.append(cp_owner.get(INSTANCES).text)
+    assert all("sse_master_key" not in text for text in shown)
+    ((stored,),) = cp_sql(
+        "SELECT sse_master_key FROM s3_instances WHERE uuid = %s", doc["uuid"]
+    )
+    assert secret_box.is_sealed(stored)
+    keys = []
+    for _ in range(2):
+        raw = os.urandom(32)
+        instance, node, body = _node_conf(doc["uuid"], raw)
+        sealed = _value(body, "sse_master_key_sealed")
+        keys.append(
+            node_seal.open_sealed(raw, node, node_seal.SSE_MASTER_CONTEXT, sealed)
+        )
+        assert keys[-1] not in body
+        with pytest.raises(node_seal.SealError):
+            node_seal.open_sealed(
+                os.urandom(32), node, node_seal.SSE_MASTER_CONTEXT, sealed
+            )
+    # One key for the instance, 32 bytes, in the plain text of no table.
+    assert keys[0] == keys[1] == instance.open_secret("sse_master_key")
+    assert len(base64.b64decode(keys[0])) == 32
+    assert keys[0] not in stored
+    dumped = json.dumps(cp_sql("SELECT value FROM ua_target_resources"), default=str)
+    assert keys[0] not in dumped
