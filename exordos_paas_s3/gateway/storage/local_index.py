@@ -216,7 +216,8 @@ def upload_usage(conn: sqlite3.Connection, bucket: str) -> tuple[int, int]:
         "WHERE u.bucket = ?",
         (bucket,),
     ).fetchone()
-    return row[0], row[1]
+    # int(): PostgreSQL's SUM of a BIGINT is a NUMERIC (a Decimal here).
+    return int(row[0]), int(row[1])
 
 
 def successor(prefix: str) -> str | None:

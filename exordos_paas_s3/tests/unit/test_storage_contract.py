@@ -236,6 +236,26 @@ def test_bucket_not_empty_with_objects_or_uploads(backend):
     backend.run(t)
 
 
+def test_usage_counts_are_plain_integers(backend):
+    """What the admin API serialises as JSON (PostgreSQL's SUM is a NUMERIC:
+    a Decimal would fail the node's state read)."""
+    import orjson
+
+    async def t(st):
+        await new_bucket(st)
+        await put(st, "bkt", "k", b"x" * 10)
+        up = await st.create_multipart_upload(base.PutRequest("bkt", "m", "o"))
+        await st.upload_part("bkt", "m", up.upload_id, 1, chunks(b"y" * 1000))
+        usage, uploads = await st.bucket_usage("bkt"), await st.upload_usage("bkt")
+        assert usage[0] == 1 and uploads[0] == 1 and uploads[1] >= 1000
+        for value in (*usage, *uploads):
+            assert type(value) is int
+        orjson.dumps([usage, uploads])
+        await st.abort_multipart_upload("bkt", "m", up.upload_id)
+
+    backend.run(t)
+
+
 def test_update_bucket_and_object_lock_turns_versioning_on(backend):
     async def t(st):
         await new_bucket(st)
