@@ -798,6 +798,23 @@ class LocalStorage(base.Storage):
             (bucket, key),
         )
 
+    @staticmethod
+    def _check_quota(
+        conn: sqlite3.Connection, bucket: str, quota: base.QuotaRoom, growth: int
+    ) -> None:
+        """The quota again, inside the commit, against the usage as it is
+        now: writers that all passed the check before their bodies arrived
+        cannot overshoot together (the usage row stays locked to the end
+        of the transaction on a shared index)."""
+        used = idx.usage_for_update(conn, bucket)
+        if used + growth > quota.limit:
+            raise errors.QuotaExceeded(
+                BucketName=bucket,
+                QuotaBytes=str(quota.limit),
+                UsedBytes=str(used),
+                ProposedSize=str(max(growth, 0)),
+            )
+
     def _commit_version(
         self,
         tx: _Tx,
@@ -805,6 +822,7 @@ class LocalStorage(base.Storage):
         key: str,
         new: _NewVersion,
         precondition: base.Precondition | None,
+        quota: base.QuotaRoom | None = None,
     ) -> base.ObjectInfo:
         conn = tx.conn
         # Both lookups are sent before either is read: on a pipelined index
@@ -826,6 +844,8 @@ class LocalStorage(base.Storage):
             )
         if bucket_row[5] == "Enabled":
             version_id = _new_version_id()
+            if quota is not None:
+                self._check_quota(conn, bucket, quota, new.size)
         else:
             # Unversioned and suspended buckets keep one "null" version,
             # which each write replaces.
@@ -834,6 +854,9 @@ class LocalStorage(base.Storage):
             old: tuple | None = current
             if old is None or old[idx.ROW_VID] != "null":
                 old = idx.version_row(conn, bucket, key, "null")
+            if quota is not None:
+                freed = 0 if old is None or old[idx.ROW_DELETE] else old[idx.ROW_SIZE]
+                self._check_quota(conn, bucket, quota, new.size - freed)
             if old is not None:
                 self._drop_row(tx, old)
                 if current is not None and current[idx.ROW_ID] == old[idx.ROW_ID]:
@@ -949,7 +972,12 @@ class LocalStorage(base.Storage):
             )
             return await self._write(
                 lambda tx: self._commit_version(
-                    tx, req.bucket, req.key, new, precondition
+                    tx,
+                    req.bucket,
+                    req.key,
+                    new,
+                    precondition,
+                    expected.quota if expected is not None else None,
                 )
             )
         except BaseException:

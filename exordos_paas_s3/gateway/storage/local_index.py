@@ -120,6 +120,7 @@ VERSION_COLS = (
 )
 # Positions in a VERSION_COLS row.
 ROW_ID, ROW_KEY, ROW_VID, ROW_FILE = 0, 1, 2, 12
+ROW_DELETE, ROW_SIZE = 4, 5
 
 
 def connect(path: str, *, fsync: bool, readonly: bool = False) -> sqlite3.Connection:
@@ -360,6 +361,19 @@ def _lock_key(conn: sqlite3.Connection, bucket: str, key: str) -> None:
     lock = getattr(conn, "lock_key", None)
     if lock is not None:
         lock(bucket, key)
+
+
+def usage_for_update(conn: sqlite3.Connection, bucket: str) -> int:
+    """The bucket's stored bytes, for a write job about to add to them: a
+    shared index (PostgreSQL) locks the counter row until the job's
+    transaction ends; SQLite's single writer needs no lock."""
+    lock = getattr(conn, "usage_for_update", None)
+    if lock is not None:
+        return int(lock(bucket))
+    row = conn.execute(
+        "SELECT bytes FROM bucket_usage WHERE bucket = ?", (bucket,)
+    ).fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 def latest_row(conn: sqlite3.Connection, bucket: str, key: str) -> tuple | None:

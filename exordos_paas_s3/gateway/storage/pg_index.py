@@ -301,6 +301,19 @@ class Conn:
         cursor = self.raw.execute(text, params)  # type: ignore[call-overload]
         return _Inserted(cursor) if returning else cursor
 
+    def usage_for_update(self, bucket: str) -> int:
+        """The bucket's stored bytes with its counter row locked until the
+        transaction ends: quota checks of concurrent writers take turns."""
+        # An upsert, not SELECT ... FOR UPDATE: an empty bucket has no
+        # counter row yet, and a missing row locks nothing.
+        row = self.raw.execute(
+            "INSERT INTO bucket_usage AS u (bucket, objects, bytes) "
+            "VALUES (%s, 0, 0) ON CONFLICT (bucket) DO UPDATE "
+            "SET objects = u.objects RETURNING u.bytes",
+            (bucket,),
+        ).fetchone()
+        return int(row[0])
+
     def lock_key(self, bucket: str, key: str) -> None:
         """Writers of one key take turns until their transactions end
         (readers never wait)."""

@@ -492,8 +492,11 @@ class UpstreamStorage(local.LocalStorage):
         except BaseException:
             self._forget([blob_id])
             raise
+        quota = expected.quota if expected is not None else None
         return await self._commit(
-            lambda tx: self._commit_version(tx, req.bucket, req.key, new, precondition),
+            lambda tx: self._commit_version(
+                tx, req.bucket, req.key, new, precondition, quota
+            ),
             blob_id,
         )
 

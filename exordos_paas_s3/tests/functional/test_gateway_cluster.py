@@ -499,3 +499,36 @@ def test_concurrent_catalog_writes_through_two_gateways_lose_nothing(cluster):
     props = _catalog(b, "race").load_table("base.t").properties
     assert {f"k{i}" for i, code in enumerate(committed) if code == 200} <= set(props)
     assert committed.count(200) >= n // 2, committed
+
+
+def test_concurrent_puts_through_two_gateways_never_exceed_the_quota(cluster):
+    """Each PUT passes the quota check before its body arrives; the check
+    made again in the commit, with the bucket's usage row locked, keeps
+    the writers of two gateways together within the limit."""
+    a, b, _c = cluster
+    r = requests.put(
+        f"{a.admin_endpoint}/v1/buckets/capped",
+        json={"quota_bytes": MIB},
+        auth=(a.access_key, a.secret_key),
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    clients = (_client(a), _client(b))
+    size, writers = 200 * 1024, 24
+
+    def put(i: int) -> str:
+        try:
+            clients[i % 2].put_object(
+                Bucket="capped", Key=f"k{i}", Body=os.urandom(size)
+            )
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+        return "ok"
+
+    with concurrent.futures.ThreadPoolExecutor(writers) as pool:
+        answers = list(pool.map(put, range(writers)))
+    assert set(answers) <= {"ok", "QuotaExceeded"}, answers
+    listed = clients[1].list_objects_v2(Bucket="capped").get("Contents", [])
+    assert len(listed) == answers.count("ok")
+    assert sum(o["Size"] for o in listed) <= MIB
+    assert answers.count("ok") == MIB // size  # as many as fit, no more
