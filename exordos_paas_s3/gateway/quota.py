@@ -20,10 +20,13 @@ unfinished multipart uploads excluded) above N is refused with
 ``403 QuotaExceeded`` (Ceph RGW's answer; AWS has no bucket quotas) before
 the new object becomes visible, so nothing is stored.
 
-The used bytes come from ``Storage.bucket_usage`` (a counter in the local
-index), read once per write. Writes racing each other are each checked
-against the usage before them, so concurrent writes may overshoot the limit
-by at most what is in flight: a soft limit, as in RGW.
+The used bytes come from ``Storage.bucket_usage`` (a counter in the
+index), read once per write. A write with a body (``Expected.quota``) is
+checked again inside its commit against the usage as it is then, the
+counter row locked on a shared index (storage/local.py ``_check_quota``):
+concurrent writers, on one gateway or several, stay within the limit.
+CompleteMultipartUpload is checked before its commit only: concurrent
+completions may overshoot by what is in flight, as in RGW.
 """
 
 from __future__ import annotations
