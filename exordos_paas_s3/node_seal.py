@@ -59,7 +59,7 @@ ROOT_SECRET_CONTEXT = "gateway.conf/root_secret_key"
 # The contexts of the storage secrets in gateway.conf (issue 11, item 8).
 UPSTREAM_SECRET_CONTEXT = "gateway.conf/upstream_secret_key"
 INDEX_CONTEXT = "gateway.conf/index"
-# The instance's shared SSE master key (decision 0018).
+# The instance's shared SSE master key (decision 0020).
 SSE_MASTER_CONTEXT = "gateway.conf/sse_master_key"
 
 

@@ -122,7 +122,7 @@ def _open_sealed(conf: cfg.ConfigOpts, what: str, context: str, sealed: str) -> 
 
 def shared_sse_master(conf: cfg.ConfigOpts) -> bytes | None:
     """The SSE master key every gateway of the instance shares (decision
-    0018): --sse-master-key-file, else sealed to this node by the control
+    0020): --sse-master-key-file, else sealed to this node by the control
     plane; None: the data directory's own key (a single gateway)."""
     from exordos_paas_s3.gateway import sse
 
@@ -267,7 +267,7 @@ async def build(conf: cfg.ConfigOpts):
         shared_master=shared_sse_master(conf),
     )
     # Gateways sharing an index must share the key too: the index keeps the
-    # first one's fingerprint and refuses another (decision 0018).
+    # first one's fingerprint and refuses another (decision 0020).
     check_key = getattr(backend, "check_sse_fingerprint", None)
     if check_key is not None:
         try:

@@ -327,7 +327,7 @@ class Keyring:
     unless ``auto_create`` is set.
 
     With ``shared_master`` (one key for every gateway of an instance,
-    decision 0018) new records are wrapped with it, marked ``"m": 1``, and
+    decision 0020) new records are wrapped with it, marked ``"m": 1``, and
     a KMS key is derived from it and the key id, so every gateway holding
     the key reads what any of them wrote and nothing is written to the data
     directory. Records without the mark keep opening with the data

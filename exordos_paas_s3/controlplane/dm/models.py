@@ -247,7 +247,7 @@ class Instance(
     )
     root_secret = properties.property(types.AllowNone(SealedSecret()), default=None)
     # The SSE master key every gateway of the instance shares (base64 of 32
-    # random bytes; decision 0018): SSE-S3/SSE-KMS objects written through
+    # random bytes; decision 0020): SSE-S3/SSE-KMS objects written through
     # one node open on all. Made at insert, kept sealed, never in the API;
     # the builder seals it to each node in gateway.conf.
     sse_master_key = properties.property(types.AllowNone(SealedSecret()), default=None)

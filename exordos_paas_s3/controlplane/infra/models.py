@@ -78,7 +78,7 @@ def storage_conf(
         ]
     if instance.sse_master_key is not None:
         # One SSE master key for every node: an encrypted object written
-        # through one opens through all (decision 0018).
+        # through one opens through all (decision 0020).
         key = node_seal.seal(
             node_key,
             node_uuid,

@@ -663,7 +663,7 @@ class Storage(abc.ABC):
         """Held across a read-modify-write of one bucket document (the
         Iceberg catalog): no other writer of ``(bucket, name)`` that takes
         it runs in between. Here an in-process lock (one gateway owns its
-        index); a shared index also locks across gateways (decision 0018)."""
+        index); a shared index also locks across gateways (decision 0020)."""
         return self._process_doc_lock(bucket, name)
 
     @contextlib.asynccontextmanager

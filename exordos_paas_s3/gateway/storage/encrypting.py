@@ -231,7 +231,7 @@ class EncryptingStorage(base.StorageWrapper):
             kek = sse.customer_kek(spec.customer.key, salt)
             record["s"] = _b64(salt)
         if spec.kind != sse.KIND_C and self.sse_keyring.shared:
-            # Wrapped with the instance's shared key (decision 0018).
+            # Wrapped with the instance's shared key (decision 0020).
             record["m"] = 1
         aad = sse.record_aad(spec.kind, record.get("id"), record.get("x"))
         record["w"] = _b64(sse.wrap(kek, data_key, aad))

@@ -178,7 +178,7 @@ MIGRATIONS.append(
         3,
         """
 -- Facts every gateway of the index must agree on: the fingerprint of the
--- SSE master key (decision 0018) -- not the key, an HKDF output of it.
+-- SSE master key (decision 0020) -- not the key, an HKDF output of it.
 CREATE TABLE settings (
     name TEXT COLLATE "C" PRIMARY KEY,
     value TEXT NOT NULL
@@ -312,6 +312,7 @@ class Conn:
             "SET objects = u.objects RETURNING u.bytes",
             (bucket,),
         ).fetchone()
+        assert row is not None  # an upsert with RETURNING answers a row
         return int(row[0])
 
     def lock_key(self, bucket: str, key: str) -> None:

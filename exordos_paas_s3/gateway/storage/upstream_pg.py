@@ -72,7 +72,7 @@ POOL_TIMEOUT = 10.0  # seconds a request waits for a pooled connection
 DOWN_TIMEOUT = 1.0  # the same while the index looks down (see _connection)
 # The longest wait for another gateway's lock of a bucket document (ms).
 DOC_LOCK_WAIT_MS = 30000
-# The settings row of the SSE master key's fingerprint (decision 0018).
+# The settings row of the SSE master key's fingerprint (decision 0020).
 SSE_FINGERPRINT = "sse_master_fingerprint"
 STATEMENT_TIMEOUT_MS = 30000  # a lock wait or a statement, at most
 MAX_ATTEMPTS = 12  # of a write job that loses races
@@ -630,7 +630,7 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
     async def check_sse_fingerprint(self, fingerprint: str) -> None:
         """Record the SSE master key's fingerprint if none is, else raise
         ValueError unless it is the recorded one: a gateway with another key
-        would write objects the others cannot open (decision 0018)."""
+        would write objects the others cannot open (decision 0020)."""
 
         def check() -> str:
             with self._connection() as conn:

@@ -274,7 +274,7 @@ def test_transport_rule():
     assert exc.value.status == 400
 
 
-# --- the shared master key (decision 0018) -----------------------------------
+# --- the shared master key (decision 0020) -----------------------------------
 
 
 def test_shared_key_opens_everywhere_and_keeps_the_old_file_keys(tmp_path):

@@ -11,7 +11,7 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
-"""The SSE master key every gateway of an instance shares (decision 0018),
+"""The SSE master key every gateway of an instance shares (decision 0020),
 stored sealed (``secret_box``) like the root secret. Made when an instance
 is created; existing instances keep each node's own key file (NULL here:
 the builder writes no key and the gateways go on as before)."""
@@ -21,7 +21,7 @@ from restalchemy.storage.sql import migrations
 
 class MigrationStep(migrations.AbstractMigrationStep):
     def __init__(self):
-        self._depends = ["0005-exordos-paas-s3-tls-fingerprints-4be8d1.py"]
+        self._depends = ["0006-exordos-paas-s3-compression-b83e5f.py"]
 
     @property
     def migration_id(self):
