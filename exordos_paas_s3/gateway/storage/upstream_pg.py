@@ -183,6 +183,13 @@ class PgUpstreamStorage(upstream.UpstreamStorage):
             "autocommit": True,
             "connect_timeout": CONNECT_TIMEOUT,
             "application_name": "exordos-s3-gateway",
+            # No server-side prepared statements: a write job that loses a
+            # race fails inside a pipeline, and a statement psycopg prepared
+            # in that pipeline can be left unprepared on the server while
+            # its cache says otherwise ("prepared statement _pg3_N does not
+            # exist" on the next job, seen once under load). Round trips are
+            # the same either way; the server parses each statement anew.
+            "prepare_threshold": None,
             # A dead peer is noticed in seconds, not at the TCP default.
             "keepalives": 1,
             "keepalives_idle": 5,
