@@ -78,6 +78,7 @@ class _Inst:
     # The model's storage defaults: each node's own disk and SQLite index.
     blob_store = "local"
     index_url = "sqlite"
+    sse_master_key = None  # an instance made before the shared SSE key
 
     def open_secret(self, field):
         assert field == "root_secret"
