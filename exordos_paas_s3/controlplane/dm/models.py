@@ -226,6 +226,10 @@ class Instance(
     compression = properties.property(
         types.Enum([c.value for c in Compression]), default=Compression.NONE.value
     )
+    # S3 Tables: the gateways vend temporary credentials scoped to a table's
+    # location with loadTable (--tables-vending; decision 0014). Off by
+    # default: a client without it reads data files with its own S3 key.
+    tables_vending = properties.property(types.Boolean(), default=False)
     # MFA delete is not implemented: only false is accepted (validate_shape).
     mfa_delete = properties.property(types.Boolean(), default=False)
     ipsv4 = properties.property(types.TypedList(types.String()), default=list)

@@ -48,7 +48,7 @@ root_secret_key_sealed = {root_secret_key_sealed}
 # One JSON line per S3 request on standard output: the journal keeps and
 # rotates it (journalctl -u exordos-s3-gateway -o cat | grep '^{{').
 access_log = -
-{storage}"""
+{tables}{storage}"""
 
 
 def storage_conf(
@@ -102,11 +102,22 @@ def storage_conf(
     return "".join(f"{line}\n" for line in lines)
 
 
+def tables_conf(instance: models.Instance) -> str:
+    """S3 Tables lines of gateway.conf (none: the gateway's defaults)."""
+    if not instance.tables_vending:
+        return ""
+    return (
+        "# S3 Tables: loadTable vends credentials scoped to the table.\n"
+        "tables_vending = true\n"
+    )
+
+
 def gateway_conf(
     instance: models.Instance, node_uuid: sys_uuid.UUID, node_key: bytes
 ) -> str:
     """The gateway.conf of one node; its secrets open on that node only."""
     return GATEWAY_CONF_TEMPLATE.format(
+        tables=tables_conf(instance),
         storage=storage_conf(instance, node_uuid, node_key),
         data_dir=constants.GATEWAY_DATA_DIR,
         port=S3_PORT,
@@ -147,6 +158,7 @@ class InfraInstance(models.Instance, ua_models.InstanceWithDerivativesMixin):
                 "project_id",
                 # A change of storage rewrites gateway.conf (no secret here).
                 *instance_storage.PLAIN_FIELDS,
+                "tables_vending",
             )
         )
 

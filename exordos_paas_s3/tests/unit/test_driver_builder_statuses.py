@@ -79,6 +79,7 @@ class _Inst:
     blob_store = "local"
     index_url = "sqlite"
     sse_master_key = None  # an instance made before the shared SSE key
+    tables_vending = False
 
     def open_secret(self, field):
         assert field == "root_secret"
@@ -109,6 +110,27 @@ def test_a_nodes_gateway_writes_the_access_log_to_the_journal(tmp_path):
     config.register(conf)
     conf(["--config-file", str(path)], project="exordos-s3", default_config_files=[])
     assert config.access_log_target(conf.access_log) == "-"
+
+
+def test_tables_vending_reaches_the_gateways_options(tmp_path):
+    from oslo_config import cfg
+
+    from exordos_paas_s3.gateway import config
+
+    def options(instance):
+        path = tmp_path / "gateway.conf"
+        path.write_text(infra_s3.gateway_conf(instance, NODE, NODE_KEY))
+        conf = cfg.ConfigOpts()
+        config.register(conf)
+        conf(
+            ["--config-file", str(path)], project="exordos-s3", default_config_files=[]
+        )
+        return conf
+
+    assert options(_Inst()).tables_vending is False
+    vending = _Inst()
+    vending.tables_vending = True
+    assert options(vending).tables_vending is True
 
 
 def test_driver_reads_the_config_the_infra_builder_writes(tmp_path):

@@ -211,6 +211,15 @@ def test_bucket_and_instance_compression(cp_owner, cp_instance):
     cp_owner.ok("DELETE", path)
 
 
+def test_instance_tables_vending(cp_owner, cp_instance):
+    assert cp_owner.ok("GET", cp_instance)["tables_vending"] is False
+    got = cp_owner.ok("PUT", cp_instance, {"tables_vending": True})
+    assert got["tables_vending"] is True
+    assert cp_owner.ok("GET", cp_instance)["tables_vending"] is True
+    assert cp_owner.put(cp_instance, {"tables_vending": "yes"}).status_code == 400
+    cp_owner.ok("PUT", cp_instance, {"tables_vending": False})
+
+
 def test_bucket_object_lock_with_default_retention(cp_owner, cp_instance):
     buckets = cp_instance + "/buckets/"
     body = {
