@@ -1106,3 +1106,54 @@ class StorageWrapper(Storage):
 
 # A factory the composition root (cmd/) uses; kept here so backends share it.
 StorageFactory = Callable[[], Awaitable[Storage]]
+
+
+class PresentingWrapper(StorageWrapper):
+    """A wrapper that stores versions in another form than clients see
+    (encrypted, compressed): every stored version it hands up goes through
+    ``present``, the client's view of it. The operations that only hand
+    stored versions up are written here once."""
+
+    @staticmethod
+    def present(info: ObjectInfo) -> ObjectInfo:
+        return info
+
+    async def head_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo:
+        return self.present(await self.inner.head_object(bucket, key, version_id))
+
+    async def delete_object(
+        self, bucket: str, key: str, version_id: str | None = None
+    ) -> ObjectInfo | None:
+        info = await self.inner.delete_object(bucket, key, version_id)
+        return None if info is None else self.present(info)
+
+    async def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        max_keys: int = 1000,
+    ) -> ListResult:
+        result = await self.inner.list_objects(
+            bucket, prefix, delimiter, start_after, max_keys
+        )
+        result.objects = [self.present(o) for o in result.objects]
+        return result
+
+    async def list_object_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_id_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionListResult:
+        result = await self.inner.list_object_versions(
+            bucket, prefix, delimiter, key_marker, version_id_marker, max_keys
+        )
+        result.versions = [self.present(o) for o in result.versions]
+        return result

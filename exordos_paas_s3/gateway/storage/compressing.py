@@ -113,7 +113,7 @@ class Usage:
     compressed_objects: int = 0
 
 
-class CompressingStorage(base.StorageWrapper):
+class CompressingStorage(base.PresentingWrapper):
     """Compresses on write, decompresses on read; see the module doc."""
 
     def __init__(
@@ -334,17 +334,6 @@ class CompressingStorage(base.StorageWrapper):
 
     # --- reads ------------------------------------------------------------------
 
-    async def head_object(
-        self, bucket: str, key: str, version_id: str | None = None
-    ) -> base.ObjectInfo:
-        return self.present(await self.inner.head_object(bucket, key, version_id))
-
-    async def delete_object(
-        self, bucket: str, key: str, version_id: str | None = None
-    ) -> base.ObjectInfo | None:
-        info = await self.inner.delete_object(bucket, key, version_id)
-        return None if info is None else self.present(info)
-
     async def update_object_meta(
         self,
         bucket: str,
@@ -361,35 +350,6 @@ class CompressingStorage(base.StorageWrapper):
                 fields["system_meta"] = new
         info = await self.inner.update_object_meta(bucket, key, version_id, **fields)
         return self.present(info)
-
-    async def list_objects(
-        self,
-        bucket: str,
-        prefix: str = "",
-        delimiter: str = "",
-        start_after: str = "",
-        max_keys: int = 1000,
-    ) -> base.ListResult:
-        result = await self.inner.list_objects(
-            bucket, prefix, delimiter, start_after, max_keys
-        )
-        result.objects = [self.present(o) for o in result.objects]
-        return result
-
-    async def list_object_versions(
-        self,
-        bucket: str,
-        prefix: str = "",
-        delimiter: str = "",
-        key_marker: str = "",
-        version_id_marker: str = "",
-        max_keys: int = 1000,
-    ) -> base.VersionListResult:
-        result = await self.inner.list_object_versions(
-            bucket, prefix, delimiter, key_marker, version_id_marker, max_keys
-        )
-        result.versions = [self.present(o) for o in result.versions]
-        return result
 
     async def complete_multipart_upload(
         self,

@@ -148,7 +148,7 @@ class _Sealing:
         return {alg: _b64(raw) for alg, raw in digests.checksums.items()}
 
 
-class EncryptingStorage(base.StorageWrapper):
+class EncryptingStorage(base.PresentingWrapper):
     """Encrypts on write, decrypts on read; delegates everything else."""
 
     def __init__(
@@ -395,17 +395,6 @@ class EncryptingStorage(base.StorageWrapper):
         )
         return self.present(info)
 
-    async def head_object(
-        self, bucket: str, key: str, version_id: str | None = None
-    ) -> base.ObjectInfo:
-        return self.present(await self._storage.head_object(bucket, key, version_id))
-
-    async def delete_object(
-        self, bucket: str, key: str, version_id: str | None = None
-    ) -> base.ObjectInfo | None:
-        info = await self._storage.delete_object(bucket, key, version_id)
-        return None if info is None else self.present(info)
-
     async def update_object_meta(
         self,
         bucket: str,
@@ -423,35 +412,6 @@ class EncryptingStorage(base.StorageWrapper):
                 fields["system_meta"] = new
         info = await self._storage.update_object_meta(bucket, key, version_id, **fields)
         return self.present(info)
-
-    async def list_objects(
-        self,
-        bucket: str,
-        prefix: str = "",
-        delimiter: str = "",
-        start_after: str = "",
-        max_keys: int = 1000,
-    ) -> base.ListResult:
-        result = await self._storage.list_objects(
-            bucket, prefix, delimiter, start_after, max_keys
-        )
-        result.objects = [self.present(o) for o in result.objects]
-        return result
-
-    async def list_object_versions(
-        self,
-        bucket: str,
-        prefix: str = "",
-        delimiter: str = "",
-        key_marker: str = "",
-        version_id_marker: str = "",
-        max_keys: int = 1000,
-    ) -> base.VersionListResult:
-        result = await self._storage.list_object_versions(
-            bucket, prefix, delimiter, key_marker, version_id_marker, max_keys
-        )
-        result.versions = [self.present(o) for o in result.versions]
-        return result
 
     async def open_object(
         self,
